@@ -1,0 +1,34 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+RAG    := $(VENV)/bin/rag
+STAMP  := $(VENV)/.installed
+INDEX  ?= index
+SQUAD  ?= ../shared/data/squad-v1.1-dev
+
+.PHONY: install run test test-fast eval bench bench-quick clean
+
+install: $(STAMP)
+
+# constraints.txt pins torch to the CPU build; pyproject.toml leaves torch to the user.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
+	touch $(STAMP)
+
+run: install
+	$(RAG) ingest seeds/ --index $(INDEX)
+	$(RAG) ask "How long did the North Korean missile stay airborne?" --index $(INDEX)
+
+test: install
+	$(PY) -m pytest
+
+test-fast: install
+	$(PY) -m pytest -m "not slow"
+
+eval: install
+	$(RAG) eval $(SQUAD) --limit 2000 --seed 0 --holdout-docs 0.15 --index build/squad-index --out eval-out
+
+clean:
+	rm -rf build eval-out bench-out .pytest_cache

@@ -1,0 +1,109 @@
+"""Composing a short extractive answer with numbered citations, or abstaining.
+
+Extractive on purpose: every word of an answer is a verbatim sentence of an article, so an
+answer can be wrong only by choosing the wrong sentence, never by saying something no
+article says. The Answerer seam is where a generative (LLM) answerer would plug in.
+
+Sentence choice: each sentence of the top hits is scored by the idf-weighted share of the
+question's terms it contains, plus a prior from its chunk's retrieval score. The best one
+leads; up to two more follow when they score close to it and add new terms.
+Citation numbers start at 1, follow the order of first use, and one raw span has one number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+from rag.abstain import THRESHOLD, Evidence
+from rag.lexical import terms
+from rag.types import Answer, Citation, Hit, Sentence
+
+NO_ANSWER = "The articles do not say. The closest passages are listed under the answer."
+
+
+class Answerer(Protocol):
+    def answer(self, question: str, hits: list[Hit]) -> Answer: ...
+
+
+@dataclass(frozen=True)
+class AnswerConfig:
+    hits_considered: int = 5  # sentences come from this many top hits
+    max_sentences: int = 3
+    follow_ratio: float = 0.85  # a further sentence must score at least this share of the best
+    chunk_prior: float = 0.5  # weight of the chunk's (relative) retrieval score
+
+
+@dataclass(frozen=True)
+class _Scored:
+    score: float
+    coverage: float
+    hit: Hit
+    sentence: Sentence
+    terms: frozenset[str]
+
+
+class ExtractiveAnswerer:
+    def __init__(self, idf: dict[str, float], source_of: Callable[[str], str],
+                 config: AnswerConfig = AnswerConfig()) -> None:
+        self.idf = idf
+        self.source_of = source_of
+        self.config = config
+
+    def answer(self, question: str, hits: list[Hit], query: str | None = None) -> Answer:
+        """`query` is what retrieval used (the question with its conversation context)."""
+        scored = self.score_sentences(query or question, hits)
+        best = scored[0] if scored else None
+        evidence = Evidence(best.coverage if best else 0.0, hits[0].dense if hits else None)
+        p = evidence.probability() if best else 0.0
+        if best is None or p < THRESHOLD:
+            return Answer(question, NO_ANSWER, True, (), tuple(hits), {}, p)
+        chosen = self._choose(scored)
+        text, citations = self._compose(chosen)
+        return Answer(question, text, False, tuple(citations), tuple(hits), {}, p)
+
+    def score_sentences(self, query: str, hits: list[Hit]) -> list[_Scored]:
+        q_terms = set(terms(query))
+        total = sum(self.idf.get(t, 0.0) for t in q_terms)
+        top_score = max((h.score for h in hits), default=0.0)
+        out = []
+        for hit in hits[: self.config.hits_considered]:
+            prior = hit.score / top_score if top_score > 0 else 0.0
+            for sentence in hit.chunk.sentences:
+                s_terms = frozenset(terms(sentence.text))
+                matched = sum(self.idf.get(t, 0.0) for t in q_terms & s_terms)
+                coverage = matched / total if total > 0 else 0.0
+                out.append(_Scored(coverage + self.config.chunk_prior * prior, coverage, hit, sentence, s_terms))
+        out.sort(key=lambda s: (-s.score, s.hit.rank, s.sentence.start))
+        return out
+
+    def _choose(self, scored: list[_Scored]) -> list[_Scored]:
+        best = scored[0]
+        chosen = [best]
+        seen_spans = {(best.hit.chunk.doc_id, best.sentence.start)}
+        covered = set(best.terms)
+        for s in scored[1:]:
+            if len(chosen) >= self.config.max_sentences or s.score < self.config.follow_ratio * best.score:
+                break
+            key = (s.hit.chunk.doc_id, s.sentence.start)
+            if key in seen_spans or not (s.terms - covered):
+                continue
+            chosen.append(s)
+            seen_spans.add(key)
+            covered |= s.terms
+        return chosen
+
+    def _compose(self, chosen: list[_Scored]) -> tuple[str, list[Citation]]:
+        numbers: dict[tuple[str, int, int], int] = {}
+        citations: list[Citation] = []
+        parts = []
+        for s in chosen:
+            chunk = s.hit.chunk
+            key = (chunk.doc_id, s.sentence.start, s.sentence.end)
+            if key not in numbers:
+                numbers[key] = len(numbers) + 1
+                citations.append(Citation(n=numbers[key], doc_id=chunk.doc_id, title=chunk.title,
+                                          source=self.source_of(chunk.doc_id), start=s.sentence.start,
+                                          end=s.sentence.end, quote=s.sentence.text))
+            parts.append(f"{s.sentence.text} [{numbers[key]}]")
+        return " ".join(parts), citations

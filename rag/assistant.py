@@ -1,0 +1,153 @@
+"""The one core every interface sits on: open an index, ingest, search, ask.
+
+Thread-safe for one writer and many readers: a reader takes the current Snapshot (an
+immutable object) and uses it to the end of its request; a writer builds the next Snapshot,
+writes it to disk, then swaps the reference. Readers never see half an index.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+from rag.answer import AnswerConfig, ExtractiveAnswerer
+from rag.chunking import ChunkingConfig
+from rag.config import Settings
+from rag.conversation import retrieval_query
+from rag.embedding import Embedder, canonical_model_id, make_embedder
+from rag.errors import IndexNotFoundError, InputError
+from rag.indexer import IngestReport, Progress, ingest, remove_document
+from rag.retrieval import HybridRetriever, check_k
+from rag.store import IndexFolder, Snapshot, check_model
+from rag.types import Answer, Hit
+
+MAX_QUESTION_CHARS = 2000
+
+
+def check_question(question: Any, name: str = "question") -> str:
+    if not isinstance(question, str) or not question.strip():
+        raise InputError(f"{name} is empty: ask something, e.g. \"How many troops reached Kursk?\"")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InputError(f"{name} is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}")
+    if not any(ch.isalnum() for ch in question):
+        raise InputError(f"{name} has no letters or digits: {question[:40]!r}")
+    return question.strip()
+
+
+class Assistant:
+    """Question answering with citations over one index folder.
+
+    >>> from rag import Assistant
+    >>> assistant = Assistant.open("index")            # doctest: +SKIP
+    >>> assistant.ingest(["seeds/"])                    # doctest: +SKIP
+    >>> answer = assistant.ask("How long did the missile stay airborne?")  # doctest: +SKIP
+    >>> print(answer.answer, answer.citations[0].start)                   # doctest: +SKIP
+    """
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.folder = IndexFolder(settings.index_dir)
+        self.embedder = embedder or make_embedder(settings.model, settings.encoder)
+        self.chunking = ChunkingConfig(settings.chunk_tokens, settings.chunk_overlap)
+        check_k(settings.k)
+        self._snapshot: Snapshot | None = None
+        self._loaded = False
+        self._write_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, index_dir: str | Path | None = None, embedder: Embedder | None = None, **settings: Any) -> Assistant:
+        """Settings come from the environment (RAG_*), then these arguments."""
+        return cls(Settings.from_env(index_dir=index_dir, **settings), embedder)
+
+    # -- the index --------------------------------------------------------------------------
+    @property
+    def snapshot(self) -> Snapshot | None:
+        """The live index version (None while the folder has no index)."""
+        if not self._loaded:
+            with self._write_lock:
+                if not self._loaded:
+                    snap = self.folder.load() if self.folder.exists() else None
+                    if snap is not None:
+                        check_model(snap.manifest, canonical_model_id(self.embedder.model_id), self.folder.path)
+                    self._snapshot, self._loaded = snap, True
+        return self._snapshot
+
+    def require_snapshot(self) -> Snapshot:
+        snap = self.snapshot
+        if snap is None:
+            raise IndexNotFoundError(f"no index at {self.folder.path}; create one with "
+                                     f"`rag ingest PATH --index {self.folder.path}`")
+        return snap
+
+    def ingest(self, paths: Iterable[str | Path], rebuild: bool = False, prune: bool = False,
+               show_progress: bool = False, on_progress: Progress | None = None) -> IngestReport:
+        """Add or update articles; returns what happened. Bad files are skipped and reported."""
+        paths = list(paths)
+        with self._write_lock, self.folder.lock():
+            previous = self._load_for_write()
+            if previous is not None and previous.manifest["chunking"] != self.chunking.__dict__:
+                raise InputError(f"{self.folder.path}: index was chunked with {previous.manifest['chunking']}, "
+                                 f"settings say {self.chunking.__dict__}; rebuild with `rag ingest --rebuild PATH`")
+            # A rebuild starts from nothing but still reuses the old vectors as a cache.
+            snap, report = ingest(None if rebuild else previous, paths, self.embedder, self.chunking,
+                                  self.settings.max_bytes, prune=prune, show_progress=show_progress,
+                                  on_progress=on_progress, cache=previous)
+            if snap is not None:
+                self.folder.write(snap)
+                self._snapshot, self._loaded = snap, True
+            return report
+
+    def _load_for_write(self) -> Snapshot | None:
+        if not self.folder.exists():
+            return None
+        snap = self.folder.load()
+        check_model(snap.manifest, canonical_model_id(self.embedder.model_id), self.folder.path)
+        return snap
+
+    def remove(self, doc_id: str) -> None:
+        with self._write_lock, self.folder.lock():
+            snap = self.folder.load() if self.folder.exists() else None
+            if snap is None:
+                raise IndexNotFoundError(f"no index at {self.folder.path}")
+            new = remove_document(snap, doc_id, self.embedder, self.chunking)
+            self.folder.write(new)
+            self._snapshot, self._loaded = new, True
+
+    def stats(self) -> dict[str, Any]:
+        snap = self.require_snapshot()
+        m = snap.manifest
+        return {"index": str(self.folder.path), "documents": m["counts"]["documents"],
+                "chunks": m["counts"]["chunks"], "model": m["model"], "chunking": m["chunking"],
+                "vector_index": m["vector_index"], "updated_at": m["updated_at"]}
+
+    def documents(self) -> list[dict[str, Any]]:
+        snap = self.require_snapshot()
+        return [d.to_dict() for d in sorted(snap.documents.values(), key=lambda d: d.id)]
+
+    def raw_text(self, doc_id: str) -> str:
+        return self.require_snapshot().raw_texts[doc_id]
+
+    # -- questions --------------------------------------------------------------------------
+    def retriever(self, mode: str | None = None, snapshot: Snapshot | None = None) -> HybridRetriever:
+        return HybridRetriever(snapshot or self.require_snapshot(), self.embedder, mode or self.settings.mode)
+
+    def search(self, query: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
+        query = check_question(query, "query")
+        return self.retriever(mode).retrieve(query, check_k(self.settings.k if k is None else k))
+
+    def ask(self, question: str, k: int | None = None, history: list[Any] | None = None,
+            mode: str | None = None) -> Answer:
+        question = check_question(question)
+        k = check_k(self.settings.k if k is None else k)
+        snap = self.require_snapshot()
+        t0 = time.perf_counter()
+        query = retrieval_query(question, history)
+        hits = self.retriever(mode, snap).retrieve(query, k)
+        t1 = time.perf_counter()
+        answerer = ExtractiveAnswerer(snap.idf, lambda d: snap.documents[d].source, AnswerConfig())
+        answer = answerer.answer(question, hits, query=query)
+        t2 = time.perf_counter()
+        timings = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}
+        return type(answer)(**{**answer.__dict__, "timings_ms": timings})

@@ -1,0 +1,165 @@
+"""`rag ...` subcommands. `main(argv) -> int`; errors are one line on stderr and exit code 2.
+
+Heavy modules (torch, faiss, gradio) are imported inside the subcommand that needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Sequence
+
+from rag.errors import RagError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rag", description="Question answering over articles, with citations.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--index", help="index folder (RAG_INDEX, default: index)")
+        sp.add_argument("--model", help="embedding model name or folder (RAG_EMBED_MODEL)")
+        sp.add_argument("--encoder", choices=["torch", "onnx-int8"], help="encoder backend (RAG_ENCODER)")
+
+    sp = sub.add_parser("ingest", help="add or update articles (files or folders)")
+    sp.add_argument("paths", nargs="+", metavar="PATH")
+    common(sp)
+    sp.add_argument("--rebuild", action="store_true", help="start a new index (cached vectors are reused)")
+    sp.add_argument("--prune", action="store_true", help="remove documents whose files are gone")
+    sp.add_argument("--chunk-tokens", type=int, help="chunk size in tokens (RAG_CHUNK_TOKENS)")
+    sp.add_argument("--chunk-overlap", type=int, help="sentences shared by neighbouring chunks")
+    sp.add_argument("--max-file-mb", type=float, help="skip larger files (RAG_MAX_FILE_MB, default 20)")
+    sp.add_argument("--quiet", action="store_true", help="no progress bars")
+    sp.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    for name, help_text in (("ask", "answer a question with citations"), ("search", "list the best passages")):
+        sp = sub.add_parser(name, help=help_text)
+        sp.add_argument("text", metavar="QUESTION" if name == "ask" else "QUERY")
+        common(sp)
+        sp.add_argument("-k", type=int, help="passages to retrieve (RAG_K, default 5)")
+        sp.add_argument("--mode", choices=["hybrid", "dense", "lexical"], help="retrieval mode")
+        sp.add_argument("--json", action="store_true", help="machine-readable output")
+
+    sp = sub.add_parser("remove", help="remove one document by id")
+    sp.add_argument("doc_id")
+    common(sp)
+
+    sp = sub.add_parser("stats", help="what the index holds")
+    common(sp)
+    sp.add_argument("--json", action="store_true")
+
+    sp = sub.add_parser("serve", help="start the chat UI and HTTP API")
+    common(sp)
+    sp.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    sp.add_argument("--port", type=int, default=7860)
+
+    sp = sub.add_parser("eval", help="evaluate on a question set")
+    sp.add_argument("dataset", metavar="DATASET")
+    common(sp)
+    sp.add_argument("--limit", type=int, help="random sample of N questions")
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--modes", default="hybrid", help="comma-separated: hybrid,dense,lexical")
+    sp.add_argument("--holdout-docs", type=float, default=0.0, help="fraction of articles left out")
+    sp.add_argument("--out", default="eval-out", help="report folder (default eval-out)")
+    sp.add_argument("-k", type=int, default=10, help="passages retrieved per question (default 10)")
+    sp.add_argument("--quiet", action="store_true")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except RagError as e:
+        print(f"rag {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"rag {args.command}: interrupted; the index is unchanged unless a summary was printed",
+              file=sys.stderr)
+        return 130
+
+
+def _assistant(args: argparse.Namespace, **extra: Any):
+    from rag.assistant import Assistant
+
+    return Assistant.open(args.index, model=args.model, encoder=args.encoder, **extra)
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    assistant = _assistant(args, chunk_tokens=args.chunk_tokens, chunk_overlap=args.chunk_overlap,
+                           max_file_mb=args.max_file_mb)
+    report = assistant.ingest(args.paths, rebuild=args.rebuild, prune=args.prune, show_progress=not args.quiet)
+    for message in report.skipped:
+        print(f"skipped: {message}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(f"{report.summary()} -> {assistant.folder.path}")
+    # Every file skipped and nothing indexed is a failure; a few bad files among good ones are not.
+    return 2 if report.skipped and not (report.added or report.updated or report.unchanged) else 0
+
+
+def _ask(args: argparse.Namespace) -> int:
+    answer = _assistant(args).ask(args.text, k=args.k, mode=args.mode)
+    if args.json:
+        print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    print(answer.answer)
+    for c in answer.citations:
+        print(f"  [{c.n}] {c.title} — {c.source} chars {c.start}-{c.end}")
+    if answer.abstained:
+        for h in answer.hits[:3]:
+            print(f"  nearest: {h.chunk.title} chars {h.chunk.start}-{h.chunk.end}: {h.chunk.text[:100]}…")
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    hits = _assistant(args).search(args.text, k=args.k, mode=args.mode)
+    if args.json:
+        print(json.dumps([h.to_dict() for h in hits], indent=2, ensure_ascii=False))
+        return 0
+    for h in hits:
+        print(f"{h.rank:>2}. {h.score:.3f}  {h.chunk.title} [{h.chunk.doc_id} {h.chunk.start}-{h.chunk.end}]")
+        print(f"    {h.chunk.text[:160]}…")
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    _assistant(args).remove(args.doc_id)
+    print(f"removed {args.doc_id}")
+    return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    assistant = _assistant(args)
+    stats = assistant.stats()
+    if args.json:
+        print(json.dumps({**stats, "documents_list": assistant.documents()}, indent=2, default=str))
+        return 0
+    print(f"{stats['index']}: {stats['documents']} documents, {stats['chunks']} chunks, "
+          f"model {stats['model']['id']} ({stats['model']['dim']}d), updated {stats['updated_at']}")
+    for d in assistant.documents():
+        print(f"  {d['id']}  {d['n_chunks']} chunks  {d['title'][:70]}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from ui.app import serve
+
+    serve(_assistant(args), host=args.host, port=args.port)
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from rag.evaluate import run_eval_cli
+
+    return run_eval_cli(args)
+
+
+_COMMANDS = {"ingest": _ingest, "ask": _ask, "search": _search, "remove": _remove, "stats": _stats,
+             "serve": _serve, "eval": _eval}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

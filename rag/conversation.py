@@ -1,0 +1,50 @@
+"""Follow-up questions: folding earlier turns into the retrieval query.
+
+"And how far did it fly?" cannot be answered alone: "it" lives in the previous question.
+When a question looks like a follow-up (a pronoun or demonstrative with no noun of its own
+to search for, an opening "and"/"what about", or very few content words), the previous
+user question is prepended to it for retrieval. The answer still quotes only the articles.
+History is a list of {"role": "user"|"assistant", "content": str} turns (Gradio's and the
+OpenAI chat format) or plain strings, which are taken as earlier user questions.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable
+
+from rag.errors import InputError
+from rag.lexical import terms
+
+_REFERRING = re.compile(
+    r"\b(it|its|they|them|their|theirs|he|him|his|she|her|hers|this|these|those|"
+    r"the same|the other|the latter|the former)\b",
+    re.IGNORECASE,
+)
+_OPENER = re.compile(r"^\s*(and|also|but|so|what about|how about|and what|then)\b", re.IGNORECASE)
+
+
+def previous_questions(history: Iterable[Any] | None) -> list[str]:
+    out = []
+    for turn in history or []:
+        if isinstance(turn, str):
+            out.append(turn)
+        elif isinstance(turn, dict):
+            if turn.get("role", "user") == "user" and isinstance(turn.get("content"), str):
+                out.append(turn["content"])
+        elif isinstance(turn, (list, tuple)) and len(turn) == 2 and isinstance(turn[0], str):
+            out.append(turn[0])  # (user, assistant) pairs
+        else:
+            raise InputError(f"history turns must be strings or {{'role', 'content'}} objects, got {turn!r}")
+    return [q for q in out if q.strip()]
+
+
+def is_follow_up(question: str) -> bool:
+    return bool(_OPENER.match(question) or _REFERRING.search(question) or len(terms(question)) <= 2)
+
+
+def retrieval_query(question: str, history: Iterable[Any] | None) -> str:
+    earlier = previous_questions(history)
+    if earlier and is_follow_up(question):
+        return f"{earlier[-1]} {question}"
+    return question

@@ -1,0 +1,80 @@
+"""Turns extracted text into clean paragraphs, keeping the map back to the raw file.
+
+What it does:
+- drops lines that are only a URL or page furniture (see `noise.py`);
+- rejoins hard-wrapped lines into one paragraph with single spaces;
+- rejoins a sentence that a page break or dropped noise cut in two: a paragraph that ends
+  without closing punctuation, followed by one that starts in lower case, is one paragraph;
+- strips stray leading/trailing spaces and collapses runs of blanks inside a line.
+What it does not do: fix hyphenation, spelling or encoding errors. Those would need guesses,
+and a guess would make quotes that the original file does not contain.
+
+Paragraphs are separated by "\n\n" in the cleaned text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.ingest.mapped import MappedBuilder, MappedText
+from rag.ingest.noise import is_noise_line
+
+_LINE = re.compile(r"[^\n]*(?:\n|$)")
+_WORD_RUN = re.compile(r"\S+")
+# Characters that can end a paragraph; anything else means the sentence goes on.
+_CLOSING = tuple(".!?:;\"'”’)]…—–")
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    """(offset, line without its newline) for every line; form feeds count as line breaks."""
+    out = []
+    for m in _LINE.finditer(text):
+        line = m.group().rstrip("\n")
+        if not line and m.start() == len(text):
+            break
+        pos = m.start()
+        for part in line.split("\f"):
+            out.append((pos, part))
+            pos += len(part) + 1
+    return out
+
+
+def clean_paragraphs(src: MappedText) -> MappedText:
+    """Clean `src` (already mapped to the raw file) into paragraphs of words."""
+    paragraphs: list[list[tuple[int, str]]] = []  # each: list of (offset in src, word)
+    current: list[tuple[int, str]] = []
+    for pos, line in _lines(src.text):
+        if not line.strip():
+            if current:
+                paragraphs.append(current)
+                current = []
+            continue
+        if is_noise_line(line):
+            # Noise ends nothing by itself: the words around it may be one sentence.
+            continue
+        current.extend((pos + m.start(), m.group()) for m in _WORD_RUN.finditer(line))
+    if current:
+        paragraphs.append(current)
+
+    merged: list[list[tuple[int, str]]] = []
+    for para in paragraphs:
+        if merged and _continues(merged[-1], para):
+            merged[-1].extend(para)
+        else:
+            merged.append(para)
+
+    out = MappedBuilder()
+    for i, para in enumerate(merged):
+        if i:
+            out.add_synthetic("\n\n", src.offsets[para[0][0]])
+        for j, (pos, word) in enumerate(para):
+            if j:
+                out.add_synthetic(" ", src.offsets[pos - 1] if pos else src.offsets[pos])
+            out.add_mapped(word, src.offsets[pos : pos + len(word)])
+    return out.build()
+
+
+def _continues(previous: list[tuple[int, str]], nxt: list[tuple[int, str]]) -> bool:
+    last_word = previous[-1][1]
+    first_word = nxt[0][1]
+    return not last_word.endswith(_CLOSING) and first_word[:1].islower()

@@ -1,0 +1,41 @@
+"""Markdown: front matter becomes metadata; heading markers are dropped from the text.
+
+Only what changes meaning for retrieval or quoting is handled: `---` front matter with
+`key: value` lines, and `#` heading markers (the first heading is the title). Emphasis and
+link syntax stay in the text as written, so a quote is always a verbatim run of the file.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.ingest.mapped import MappedBuilder, MappedText
+
+_FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$", re.MULTILINE)
+
+
+def extract_markdown(raw: str) -> tuple[MappedText, dict[str, str]]:
+    meta: dict[str, str] = {}
+    body_start = 0
+    m = _FRONT.match(raw)
+    if m:
+        for line in m.group(1).splitlines():
+            key, sep, value = line.partition(":")
+            if sep and key.strip():
+                meta[key.strip().lower()] = value.strip().strip("\"'")
+        body_start = m.end()
+
+    out = MappedBuilder()
+    pos = body_start
+    for h in _HEADING.finditer(raw, body_start):
+        out.add(raw[pos : h.start()], pos)
+        # A heading is a paragraph of its own, even when the file has no blank line around it.
+        out.add_synthetic("\n\n", h.start())
+        out.add(h.group(2), h.start(2))
+        out.add_synthetic("\n\n", h.end())
+        if "title" not in meta and h.group(2).strip():
+            meta["title"] = h.group(2).strip()
+        pos = h.end()
+    out.add(raw[pos:], pos)
+    return out.build(), meta

@@ -1,0 +1,249 @@
+"""One index version in memory (`Snapshot`) and on disk (a folder a person can open).
+
+On disk, under the index folder:
+    CURRENT              name of the live version folder (replaced atomically)
+    v000007/             one complete version:
+      manifest.json      format version, model, dimension, tokenizer, chunking, counts, times
+      documents.jsonl    one document per line, with its raw text (citations are checked on it)
+      chunks.jsonl       one chunk per line, in the row order of vectors.npy
+      vectors.npy        float32 unit vectors (also the embedding cache)
+      index.faiss        the FAISS index over those vectors (ids = chunk "vid")
+      bm25/              bm25s arrays + vocabulary JSON + params JSON
+Nothing is pickled. A write goes to a temporary folder and becomes live only when CURRENT is
+renamed over; a crash at any point leaves the previous version readable. A Snapshot is never
+mutated after it is built: readers keep the one they started with while a writer builds the next.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError
+from rag.types import Chunk, DocumentRecord
+from rag.vectors import FaissFlatIndex, VectorIndex
+
+FORMAT_VERSION = 1
+LEXICAL_ANALYZER = "words-lower-stop_en-snowball_en"
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    manifest: dict[str, Any]
+    documents: dict[str, DocumentRecord]
+    raw_texts: dict[str, str]
+    chunks: list[Chunk]  # row order
+    vids: np.ndarray  # int64 vector id of each row
+    vectors: np.ndarray  # float32 (rows, dim)
+    vector_index: VectorIndex
+    bm25: Any  # bm25s.BM25 over the chunks, doc i = row i
+    row_of_vid: dict[int, int] = field(repr=False, default_factory=dict)
+
+    @cached_property
+    def idf(self) -> dict[str, float]:
+        """BM25 idf of every indexed term (used to weigh query terms in sentences)."""
+        n = max(1, len(self.chunks))
+        indptr = np.asarray(self.bm25.scores["indptr"])
+        df = np.diff(indptr)
+        idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+        return {term: float(idf[i]) for term, i in self.bm25.vocab_dict.items() if i < len(idf)}
+
+    @property
+    def model(self) -> str:
+        return self.manifest["model"]["id"]
+
+    @property
+    def dim(self) -> int:
+        return int(self.manifest["model"]["dim"])
+
+
+def build_bm25(chunks: list[Chunk]):
+    import bm25s
+
+    from rag.lexical import terms
+
+    retriever = bm25s.BM25()
+    corpus = [terms(f"{c.title}\n{c.text}") for c in chunks] or [[]]
+    retriever.index(corpus, show_progress=False)
+    return retriever
+
+
+def make_snapshot(manifest: dict[str, Any], documents: dict[str, DocumentRecord], raw_texts: dict[str, str],
+                  chunks: list[Chunk], vids: np.ndarray, vectors: np.ndarray, vector_index: VectorIndex,
+                  bm25=None) -> Snapshot:
+    manifest = {**manifest, "counts": {"documents": len(documents), "chunks": len(chunks)}}
+    return Snapshot(manifest, documents, raw_texts, chunks, vids, vectors, vector_index,
+                    bm25 if bm25 is not None else build_bm25(chunks),
+                    {int(v): i for i, v in enumerate(vids)})
+
+
+def empty_manifest(model: str, dim: int, chunking: dict[str, Any]) -> dict[str, Any]:
+    t = now_iso()
+    return {
+        "format_version": FORMAT_VERSION,
+        "model": {"id": model, "dim": dim},
+        "tokenizer": chunking["encoding"],
+        "lexical_analyzer": LEXICAL_ANALYZER,
+        "chunking": chunking,
+        "vector_index": FaissFlatIndex.kind,
+        "counts": {"documents": 0, "chunks": 0},
+        "next_vid": 0,
+        "created_at": t,
+        "updated_at": t,
+    }
+
+
+class IndexFolder:
+    """The folder that holds index versions, with the CURRENT pointer and a writer lock."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).expanduser().resolve()
+
+    def current_version(self) -> Path | None:
+        pointer = self.path / "CURRENT"
+        if not pointer.is_file():
+            return None
+        name = pointer.read_text(encoding="utf-8").strip()
+        version = self.path / name
+        if not name or not version.is_dir():
+            raise CorruptIndexError(f"{self.path}: CURRENT names version {name!r}, which is missing; "
+                                    "rebuild with `rag ingest --rebuild PATH`")
+        return version
+
+    def exists(self) -> bool:
+        return (self.path / "CURRENT").is_file()
+
+    def read_manifest(self) -> dict[str, Any]:
+        version = self.current_version()
+        if version is None:
+            raise IndexNotFoundError(f"no index at {self.path}; create one with `rag ingest PATH --index {self.path}`")
+        return _read_json(version / "manifest.json")
+
+    def load(self) -> Snapshot:
+        manifest = self.read_manifest()
+        version = self.current_version()
+        assert version is not None  # read_manifest raised otherwise
+        check_format(manifest, self.path)
+        try:
+            documents, raw_texts = {}, {}
+            for d in _read_jsonl(version / "documents.jsonl"):
+                raw_texts[d["id"]] = d.pop("raw")
+                documents[d["id"]] = DocumentRecord(**d)
+            chunk_rows = list(_read_jsonl(version / "chunks.jsonl"))
+            chunks = [Chunk.from_dict({k: v for k, v in r.items() if k != "vid"}) for r in chunk_rows]
+            vids = np.array([r["vid"] for r in chunk_rows], dtype=np.int64)
+            vectors = np.load(version / "vectors.npy", allow_pickle=False)
+            dim = int(manifest["model"]["dim"])
+            vector_index = FaissFlatIndex.load(version / "index.faiss", dim)
+            import bm25s
+
+            bm25 = bm25s.BM25.load(str(version / "bm25"), load_corpus=False, show_progress=False)
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
+            raise CorruptIndexError(f"{version}: cannot read index ({type(e).__name__}: {e}); "
+                                    "rebuild with `rag ingest --rebuild PATH`") from None
+        if vectors.shape != (len(chunks), dim) or len(vector_index) != len(chunks):
+            raise CorruptIndexError(f"{version}: {len(chunks)} chunks but vectors {vectors.shape} and "
+                                    f"{len(vector_index)} in index.faiss; rebuild with `rag ingest --rebuild PATH`")
+        return Snapshot(manifest, documents, raw_texts, chunks, vids, vectors, vector_index, bm25,
+                        {int(v): i for i, v in enumerate(vids)})
+
+    def write(self, snap: Snapshot) -> Path:
+        """Write `snap` as a new version and make it current; the old version is then removed."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        previous = self.current_version() if self.exists() else None
+        number = int(previous.name[1:]) + 1 if previous is not None and previous.name[1:].isdigit() else 1
+        tmp = self.path / f".tmp-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir()
+        try:
+            _write_version(tmp, snap)
+            final = self.path / f"v{number:06d}"
+            if final.exists():
+                shutil.rmtree(final)
+            os.rename(tmp, final)
+            _atomic_write_text(self.path / "CURRENT", final.name + "\n")
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        for old in self.path.iterdir():
+            if old.is_dir() and old != final and (old.name.startswith("v") and old.name[1:].isdigit()):
+                shutil.rmtree(old, ignore_errors=True)
+        return final
+
+    def lock(self):
+        """An exclusive writer lock (one ingest at a time across processes)."""
+        import fcntl
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path / ".lock", "w")
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        return handle
+
+
+def check_format(manifest: dict[str, Any], where: Path) -> None:
+    found = manifest.get("format_version")
+    if found != FORMAT_VERSION:
+        raise IndexMismatchError(f"{where}: index format version {found}, this program reads version "
+                                 f"{FORMAT_VERSION}; rebuild with `rag ingest --rebuild PATH`")
+
+
+def check_model(manifest: dict[str, Any], model_id: str, where: Path) -> None:
+    built_with = manifest["model"]["id"]
+    if built_with != model_id:
+        raise IndexMismatchError(f"{where}: index was built with embedding model {built_with!r}, but "
+                                 f"the configured model is {model_id!r}; use --model {built_with} "
+                                 "(RAG_EMBED_MODEL) or rebuild with `rag ingest --rebuild PATH`")
+
+
+def _write_version(folder: Path, snap: Snapshot) -> None:
+    with open(folder / "documents.jsonl", "w", encoding="utf-8") as f:
+        for doc_id in sorted(snap.documents):
+            row = {**snap.documents[doc_id].to_dict(), "raw": snap.raw_texts[doc_id]}
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    with open(folder / "chunks.jsonl", "w", encoding="utf-8") as f:
+        for chunk, vid in zip(snap.chunks, snap.vids):
+            f.write(json.dumps({"vid": int(vid), **chunk.to_dict()}, ensure_ascii=False) + "\n")
+    np.save(folder / "vectors.npy", snap.vectors, allow_pickle=False)
+    snap.vector_index.save(folder / "index.faiss")
+    snap.bm25.save(str(folder / "bm25"), show_progress=False)
+    # The manifest goes last: a version folder without one was never finished.
+    (folder / "manifest.json").write_text(json.dumps(snap.manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    for p in folder.rglob("*"):
+        if p.is_file():
+            with open(p, "rb") as f:
+                os.fsync(f.fileno())
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + f".tmp-{uuid.uuid4().hex[:8]}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CorruptIndexError(f"{path}: unreadable ({e}); rebuild with `rag ingest --rebuild PATH`") from None
+
+
+def _read_jsonl(path: Path):
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                yield json.loads(line)

@@ -1,0 +1,127 @@
+"""Frozen value types shared by every layer.
+
+Offsets: `start`/`end` on chunks, sentences and citations are character offsets (Python `str`
+indices, i.e. Unicode code points) into the *raw* file text decoded as UTF-8, newlines untouched.
+`raw_text[start:end]` is the cited span in the original file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a chunk: `text` is cleaned; `start`/`end` are raw-file offsets."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A sentence-aligned window of one document."""
+
+    id: str  # content hash of (doc_id, text): same text in the same document, same id
+    doc_id: str
+    index: int  # position of the chunk inside its document
+    title: str
+    text: str  # cleaned text: the sentences joined by single spaces / paragraph breaks
+    start: int  # raw offset of the first character of the first sentence
+    end: int  # raw offset just past the last character of the last sentence
+    sentences: tuple[Sentence, ...]
+    n_tokens: int
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["sentences"] = [[s.text, s.start, s.end] for s in self.sentences]
+        return d
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> Chunk:
+        sentences = tuple(Sentence(t, s, e) for t, s, e in d["sentences"])
+        return Chunk(**{**d, "sentences": sentences})
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """What the index remembers of one ingested file."""
+
+    id: str  # the file's path relative to the ingest root, POSIX style: stable and readable
+    source: str  # absolute path of the original file at ingest time
+    title: str
+    content_hash: str  # sha256 of the raw bytes
+    n_chars: int  # length of the raw text
+    n_chunks: int
+    ingested_at: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with the evidence for its rank (1 = best)."""
+
+    chunk: Chunk
+    rank: int
+    score: float  # the fused score that ordered the hits
+    dense: float | None  # cosine similarity, None when the dense side did not return it
+    lexical: float | None  # BM25 score, None when the lexical side did not return it
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.chunk
+        return {
+            "rank": self.rank,
+            "doc_id": c.doc_id,
+            "chunk_id": c.id,
+            "title": c.title,
+            "start": c.start,
+            "end": c.end,
+            "text": c.text,
+            "score": round(self.score, 6),
+            "dense": None if self.dense is None else round(self.dense, 6),
+            "lexical": None if self.lexical is None else round(self.lexical, 6),
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One numbered source span of an answer."""
+
+    n: int
+    doc_id: str
+    title: str
+    source: str
+    start: int
+    end: int
+    quote: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str
+    abstained: bool
+    citations: tuple[Citation, ...]
+    hits: tuple[Hit, ...]
+    timings_ms: dict[str, float]
+    confidence: float = 0.0  # calibrated probability that the articles answer the question
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON schema of `rag ask --json` and `POST /api/ask`."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "confidence": round(self.confidence, 4),
+            "citations": [c.to_dict() for c in self.citations],
+            "hits": [h.to_dict() for h in self.hits],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }

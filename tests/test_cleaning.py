@@ -1,0 +1,91 @@
+"""Cleaning keeps a correct map from every cleaned character back to the raw file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import SEED_FILE
+from rag.errors import InputError
+from rag.ingest import read_article
+from rag.ingest.html import extract_html
+
+MB = 1_000_000
+
+
+def _check_map(article) -> None:
+    """Every non-space cleaned character is the raw character it maps to (entities aside)."""
+    for i, ch in enumerate(article.clean.text):
+        if not ch.isspace():
+            assert article.raw[article.clean.offsets[i]] == ch or article.raw[article.clean.offsets[i]] == "&"
+
+
+def test_seed_noise_is_removed_and_map_is_exact():
+    a = read_article(SEED_FILE, 20 * MB)
+    text = a.clean.text
+    assert "themoscowtimes.com" not in text
+    assert "Related article" not in text
+    assert "but we would expect that to happen in the coming days" in text
+    assert "\n\n" in text and "  " not in text
+    assert not any(p.startswith(" ") for p in text.split("\n"))
+    _check_map(a)
+
+
+def test_html_is_extracted_with_a_parser_and_mapped(tmp_path):
+    p = tmp_path / "a.html"
+    p.write_text("<html><head><title>Page</title><meta name='author' content='Ann'>"
+                 "<script>alert('x')</script><style>p{}</style></head><body><nav>Home | About</nav>"
+                 "<h1>Rockets &amp; rivers</h1><p>The <b>river</b> is 10&nbsp;km long.\nIt floods.</p>"
+                 "<footer>(c) 2024</footer></body></html>", encoding="utf-8")
+    a = read_article(p, MB)
+    assert a.title == "Rockets & rivers"
+    assert a.metadata["author"] == "Ann"
+    assert "alert" not in a.clean.text and "Home" not in a.clean.text and "(c)" not in a.clean.text
+    assert "The river is 10 km long. It floods." in a.clean.text  # &nbsp; is whitespace
+    _check_map(a)
+
+
+def test_markdown_front_matter_and_heading(tmp_path):
+    p = tmp_path / "note.md"
+    p.write_text("---\ntitle: Field notes\npublished: 2024-01-02\n---\n# Heading\n\nBody text here.\n")
+    a = read_article(p, MB)
+    assert a.title == "Field notes"
+    assert a.metadata["published"] == "2024-01-02"
+    assert a.clean.text.startswith("Heading\n\nBody text here.")
+    assert "---" not in a.clean.text
+
+
+def test_html_parser_handles_broken_markup(tmp_path):
+    m, _ = extract_html("<p>Unclosed <b>bold <i>and</p><p>next &bogus; entity")
+    assert "Unclosed bold and" in " ".join(m.text.split())
+
+
+@pytest.mark.parametrize("name,data,problem", [
+    ("empty.txt", b"", "empty"),
+    ("blank.txt", b"  \n\n ", "empty"),
+    ("binary.txt", b"\x89PNG\x00\x00\x01", "binary"),
+    ("latin1.txt", "caf\xe9 au lait".encode("latin-1"), "UTF-8"),
+    ("links.txt", b"https://example.com/a\nhttps://example.com/b\n", "no readable text"),
+    ("image.png", b"abc", "unsupported"),
+])
+def test_bad_files_raise_one_clear_error(tmp_path, name, data, problem):
+    p = tmp_path / name
+    p.write_bytes(data)
+    with pytest.raises(InputError, match=problem) as e:
+        read_article(p, MB)
+    assert str(p) in str(e.value)
+
+
+def test_huge_file_is_refused_before_reading(tmp_path):
+    p = tmp_path / "big.txt"
+    p.write_bytes(b"word " * 300_000)
+    with pytest.raises(InputError, match="over the"):
+        read_article(p, MB)
+
+
+def test_missing_path_is_an_input_error(tmp_path):
+    from rag.ingest import collect_files
+
+    with pytest.raises(InputError, match="no such file"):
+        collect_files([tmp_path / "nope"])

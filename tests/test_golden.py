@@ -1,0 +1,91 @@
+"""Golden behaviour on the seed article: the right sentence, cited with exact raw offsets."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import SEED_FILE, assert_citations_verified
+
+RAW = SEED_FILE.read_bytes().decode("utf-8")
+
+
+def _span(c) -> str:
+    return RAW[c.start : c.end]
+
+
+def test_troops_in_kursk_cites_the_8000_of_10000_sentence(seed_assistant):
+    answer = seed_assistant.ask("How many North Korean troops have reached the Kursk region?")
+    assert not answer.abstained
+    assert_citations_verified(answer)
+    first = answer.citations[0]
+    assert "some 8,000 of the 10,000" in first.quote
+    assert _span(first).startswith("Citing U.S. intelligence")
+    assert _span(first).endswith("Kursk border region.")
+
+
+def test_missile_airborne_time_is_86_minutes(seed_assistant):
+    answer = seed_assistant.ask("How long did the missile stay airborne?")
+    assert not answer.abstained
+    assert_citations_verified(answer)
+    assert "86 minutes" in answer.citations[0].quote
+    assert "86 minutes" in _span(answer.citations[0])
+
+
+def test_citation_spans_the_sentence_broken_by_urls(seed_assistant):
+    answer = seed_assistant.ask("When does Blinken expect the North Korean troops to be in combat?")
+    assert not answer.abstained
+    assert_citations_verified(answer)
+    c = answer.citations[0]
+    assert "but we would expect that to happen in the coming days" in c.quote
+    span = _span(c)
+    # The raw span runs across the three author URLs and the page break, and the quote does not.
+    assert "https://www.themoscowtimes.com/author/" in span
+    assert "themoscowtimes" not in c.quote
+    assert span.startswith('"We\'ve not yet seen') and span.endswith("defense ministers.")
+
+
+@pytest.mark.parametrize("question", [
+    "What is the capital of France?",
+    "Who won the 2018 FIFA World Cup final?",
+    "How do I bake sourdough bread?",
+])
+def test_off_topic_questions_abstain(seed_assistant, question):
+    answer = seed_assistant.ask(question)
+    assert answer.abstained, answer.answer
+    assert answer.citations == ()
+    assert answer.hits, "the nearest passages are still listed"
+    assert "do not say" in answer.answer
+
+
+def test_follow_up_uses_history(seed_assistant):
+    history = [{"role": "user", "content": "What kind of missile did North Korea test?"},
+               {"role": "assistant", "content": "A solid-fuel ICBM."}]
+    answer = seed_assistant.ask("And how far did it fly?", history=history)
+    assert not answer.abstained
+    assert_citations_verified(answer)
+    assert any("1,000 kilometers" in c.quote for c in answer.citations)
+
+
+def test_answer_schema_is_exactly_the_documented_one(seed_assistant):
+    d = seed_assistant.ask("Who supplied uniforms to the North Korean troops?").to_dict()
+    assert {"question", "answer", "abstained", "citations", "hits", "timings_ms"} <= set(d)
+    for c in d["citations"]:
+        assert set(c) == {"n", "doc_id", "title", "source", "start", "end", "quote"}
+    for h in d["hits"]:
+        assert {"doc_id", "title", "start", "end", "text", "score"} <= set(h)
+
+
+def test_title_comes_from_the_sidecar(seed_assistant):
+    doc = seed_assistant.documents()[0]
+    assert doc["title"].startswith("US says 8,000 North Korean troops")
+    assert doc["metadata"]["published"] == "2024-10-31"
+
+
+def test_bad_questions_are_rejected_with_a_clear_error(seed_assistant):
+    from rag import InputError
+
+    for bad in ["", "   ", "?!?", "x" * 5000]:
+        with pytest.raises(InputError):
+            seed_assistant.ask(bad)
+    with pytest.raises(InputError, match="k must be"):
+        seed_assistant.ask("missile?", k=0)

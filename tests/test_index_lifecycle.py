@@ -1,0 +1,144 @@
+"""Idempotence, updates, removal, crash safety and mismatch errors, on a real index."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import SEED_FILE, make_assistant
+from rag import IndexMismatchError, IndexNotFoundError
+from rag.errors import CorruptIndexError, InputError
+from rag.store import IndexFolder
+
+ARTICLE_A = "Alpha river report\n\nThe Alpha river floods every spring. Farmers plant rice after the floods.\n"
+ARTICLE_B = "Beta mountain notes\n\nBeta mountain is 3,200 metres high. Snow covers it from October.\n"
+
+
+def _tree_hash(folder: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and p.name != ".lock":
+            h.update(p.relative_to(folder).as_posix().encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+@pytest.fixture
+def corpus(tmp_path) -> Path:
+    d = tmp_path / "corpus"
+    d.mkdir()
+    (d / "alpha.txt").write_text(ARTICLE_A)
+    (d / "beta.txt").write_text(ARTICLE_B)
+    shutil.copy(SEED_FILE, d / "seed.txt")
+    return d
+
+
+def test_reingest_unchanged_embeds_nothing_and_keeps_bytes(corpus, tmp_path, embedder):
+    a = make_assistant(tmp_path / "idx", embedder)
+    first = a.ingest([corpus])
+    assert sorted(first.added) == ["alpha.txt", "beta.txt", "seed.txt"]
+    before = _tree_hash(tmp_path / "idx")
+    second = a.ingest([corpus])
+    assert second.unchanged and not second.changed and second.chunks_embedded == 0
+    assert _tree_hash(tmp_path / "idx") == before
+
+
+def test_changed_file_replaces_its_chunks_and_reuses_cached_vectors(corpus, tmp_path, embedder):
+    a = make_assistant(tmp_path / "idx", embedder)
+    a.ingest([corpus])
+    (corpus / "alpha.txt").write_text(ARTICLE_A + "\nA new dam was built in 2020.\n")
+    report = a.ingest([corpus])
+    assert report.updated == ["alpha.txt"] and sorted(report.unchanged) == ["beta.txt", "seed.txt"]
+    assert report.chunks_embedded == 1
+    texts = [c.text for c in a.snapshot.chunks if c.doc_id == "alpha.txt"]
+    assert any("dam was built" in t for t in texts)
+    # Reopening from disk gives the same answer as the in-memory snapshot.
+    reopened = make_assistant(tmp_path / "idx", embedder)
+    assert reopened.ask("When was the dam built?").citations[0].doc_id == "alpha.txt"
+
+
+def test_prune_and_remove(corpus, tmp_path, embedder):
+    a = make_assistant(tmp_path / "idx", embedder)
+    a.ingest([corpus])
+    (corpus / "beta.txt").unlink()
+    assert a.ingest([corpus]).removed == []  # without --prune nothing is removed
+    report = a.ingest([corpus], prune=True)
+    assert report.removed == ["beta.txt"]
+    assert "beta.txt" not in a.snapshot.documents
+    a.remove("alpha.txt")
+    assert sorted(a.snapshot.documents) == ["seed.txt"]
+    assert all(c.doc_id == "seed.txt" for c in a.snapshot.chunks)
+    assert len(a.snapshot.vector_index) == len(a.snapshot.chunks)
+    with pytest.raises(InputError, match="no document"):
+        a.remove("alpha.txt")
+
+
+def test_crash_mid_write_leaves_the_last_good_index(corpus, tmp_path, embedder, monkeypatch):
+    a = make_assistant(tmp_path / "idx", embedder)
+    a.ingest([corpus])
+    before = _tree_hash(tmp_path / "idx")
+    (corpus / "gamma.txt").write_text("Gamma lake is deep. Fish live there.\n")
+
+    import rag.store
+
+    def explode(*args, **kwargs):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(rag.store.np, "save", explode)
+    with pytest.raises(OSError, match="simulated"):
+        a.ingest([corpus])
+    monkeypatch.undo()
+    assert _tree_hash(tmp_path / "idx") == before
+    assert not list((tmp_path / "idx").glob(".tmp-*"))
+    reopened = make_assistant(tmp_path / "idx", embedder)
+    assert "gamma.txt" not in reopened.snapshot.documents and "alpha.txt" in reopened.snapshot.documents
+
+
+def test_model_mismatch_names_both_models(corpus, tmp_path, embedder):
+    make_assistant(tmp_path / "idx", embedder).ingest([corpus])
+    manifest_path = IndexFolder(tmp_path / "idx").current_version() / "manifest.json"
+    m = json.loads(manifest_path.read_text())
+    m["model"]["id"] = "some-other-model"
+    manifest_path.write_text(json.dumps(m))
+    with pytest.raises(IndexMismatchError, match="some-other-model.*all-MiniLM-L6-v2.*--rebuild"):
+        make_assistant(tmp_path / "idx", embedder).ask("river?")
+    m["model"]["id"], m["format_version"] = "all-MiniLM-L6-v2", 99
+    manifest_path.write_text(json.dumps(m))
+    with pytest.raises(IndexMismatchError, match="format version 99"):
+        make_assistant(tmp_path / "idx", embedder).ask("river?")
+
+
+def test_corrupt_and_missing_index(corpus, tmp_path, embedder):
+    with pytest.raises(IndexNotFoundError):
+        make_assistant(tmp_path / "none", embedder).ask("river?")
+    make_assistant(tmp_path / "idx", embedder).ingest([corpus])
+    version = IndexFolder(tmp_path / "idx").current_version()
+    (version / "chunks.jsonl").write_text('{"broken": ')
+    with pytest.raises(CorruptIndexError, match="rebuild"):
+        make_assistant(tmp_path / "idx", embedder).ask("river?")
+
+
+def test_bad_files_are_skipped_and_counted(tmp_path, embedder):
+    d = tmp_path / "mixed"
+    d.mkdir()
+    (d / "good.txt").write_text(ARTICLE_A)
+    (d / "empty.txt").write_text("")
+    (d / "bin.txt").write_bytes(b"\x00\x01\x02")
+    (d / "latin.txt").write_bytes("caf\xe9".encode("latin-1"))
+    (d / "big.txt").write_text("word " * 400_000)
+    a = make_assistant(tmp_path / "idx", embedder, max_file_mb=1)
+    report = a.ingest([d])
+    assert report.added == ["good.txt"]
+    assert len(report.skipped) == 4
+    assert all(any(name in m for name in ("empty", "bin", "latin", "big")) for m in report.skipped)
+
+
+def test_rebuild_reuses_cached_vectors(corpus, tmp_path, embedder):
+    a = make_assistant(tmp_path / "idx", embedder)
+    a.ingest([corpus])
+    report = a.ingest([corpus], rebuild=True)
+    assert report.chunks_embedded == 0 or report.chunks_reused > 0
