@@ -1,0 +1,165 @@
+"""The JSON API: the same core calls as the chat, over HTTP, on the same server.
+
+    POST   /api/ask               {"question", "k"?, "history"?, "mode"?} -> Answer.to_dict()
+    POST   /api/search            {"query", "k"?, "mode"?}                -> [Hit.to_dict(), ...]
+    GET    /api/documents                                                 -> [document, ...]
+    POST   /api/documents         multipart field "files" (one or more)   -> IngestReport.to_dict()
+    DELETE /api/documents/{id}    ids may contain "/"                     -> {"removed": id}
+    GET    /api/health                                                    -> status, counts, model
+
+Every error is JSON `{"error": "..."}` with a 4xx status: 400 for bad input (the core's
+`InputError` message), 404 for an unknown document, 409 when there is no usable index yet,
+422 for a malformed request body, 401 without the password when one is set. A rejected
+request never changes the index.
+
+Handlers are plain `def` functions, so FastAPI runs them in its threadpool: a long ingest
+does not block questions, and a question sees either the old or the new index snapshot
+(`Assistant` swaps immutable snapshots).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, File, HTTPException, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from pydantic import BaseModel, ConfigDict, StrictInt
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rag.assistant import Assistant
+from rag.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError, RagError
+from ui.uploads import Inbox, Upload
+
+Credentials = tuple[str, str]
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str
+    k: StrictInt | None = None
+    history: list[Any] | None = None
+    mode: str | None = None
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: str
+    k: StrictInt | None = None
+    mode: str | None = None
+
+
+def status_for(error: RagError) -> int:
+    if isinstance(error, (IndexNotFoundError, IndexMismatchError, CorruptIndexError)):
+        return 409  # the request is fine; the server's index is missing or unusable
+    return 400
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status, headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ())[1:]) or "request body"
+        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+def require_credentials(credentials: Credentials | None):
+    """A dependency that checks HTTP Basic credentials when a password is configured."""
+    basic = HTTPBasic(auto_error=False)
+
+    def check(given: HTTPBasicCredentials | None = Depends(basic)) -> None:
+        if credentials is None:
+            return
+        user, password = credentials
+        ok = given is not None and (
+            secrets.compare_digest(given.username.encode(), user.encode())
+            & secrets.compare_digest(given.password.encode(), password.encode()))
+        if not ok:
+            raise HTTPException(401, "this server needs a user name and password (HTTP Basic)",
+                                headers={"WWW-Authenticate": 'Basic realm="rag"'})
+
+    return check
+
+
+def api_router(assistant: Assistant, inbox: Inbox, credentials: Credentials | None = None) -> APIRouter:
+    router = APIRouter(prefix="/api", dependencies=[Depends(require_credentials(credentials))])
+
+    @router.post("/ask", summary="Answer a question with citations (same JSON as `rag ask --json`)")
+    def ask(req: AskRequest) -> dict[str, Any]:
+        return assistant.ask(req.question, k=req.k, history=req.history, mode=req.mode).to_dict()
+
+    @router.post("/search", summary="The best passages for a query")
+    def search(req: SearchRequest) -> list[dict[str, Any]]:
+        return [h.to_dict() for h in assistant.search(req.query, k=req.k, mode=req.mode)]
+
+    @router.get("/documents", summary="The indexed documents (empty list when there is no index)")
+    def documents() -> list[dict[str, Any]]:
+        return assistant.documents() if assistant.snapshot is not None else []
+
+    @router.post("/documents", summary="Upload and ingest .txt, .md or .html articles")
+    async def upload(files: list[UploadFile] = File(..., description="one or more article files")) -> Any:
+        uploads, rejected = [], []
+        for f in files:
+            name = f.filename or ""
+            if f.size is not None and f.size > inbox.max_bytes:  # do not read a huge file into memory
+                rejected.append(f"{name}: file is {f.size / 1e6:.1f} MB, over the "
+                                f"{inbox.max_bytes / 1e6:.1f} MB limit (RAG_MAX_FILE_MB)")
+                continue
+            uploads.append(Upload(name, await f.read()))
+        if rejected:
+            return _error(413, "; ".join(rejected), rejected=rejected)
+        report, rejected = await run_in_threadpool(inbox.ingest, uploads, all_or_nothing=True)
+        if report is None:
+            return _error(400, "; ".join(rejected), rejected=rejected)
+        return report.to_dict()
+
+    @router.delete("/documents/{doc_id:path}", summary="Remove one document (and its uploaded copy)")
+    def remove(doc_id: str) -> dict[str, str]:
+        snap = assistant.require_snapshot()
+        if doc_id not in snap.documents:
+            raise HTTPException(404, f"no document {doc_id!r} in the index; GET /api/documents lists the ids")
+        inbox.remove(doc_id)
+        return {"removed": doc_id}
+
+    @router.get("/health", summary="Status, index counts and embedding model")
+    def health() -> dict[str, Any]:
+        if assistant.snapshot is None:
+            return {"status": "no_index", "index": str(assistant.folder.path), "documents": 0, "chunks": 0,
+                    "model": assistant.embedder.model_id}
+        stats = assistant.stats()
+        return {"status": "ok", "index": stats["index"], "documents": stats["documents"],
+                "chunks": stats["chunks"], "model": stats["model"]["id"], "updated_at": stats["updated_at"]}
+
+    return router
+
+
+def create_api(assistant: Assistant, inbox: Inbox, credentials: Credentials | None = None) -> FastAPI:
+    """The FastAPI app with the /api routes and JSON errors; `ui.app` mounts the chat on it."""
+    app = FastAPI(title="rag: questions answered with citations",
+                  description="Ask questions about your articles; every answer quotes its sources with "
+                              "character offsets into the original files. The browser chat is at `/`.",
+                  version="1")
+
+    @app.exception_handler(RagError)
+    async def rag_error(_: Request, exc: RagError) -> JSONResponse:
+        return _error(status_for(exc), str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(422, _validation_message(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    app.include_router(api_router(assistant, inbox, credentials))
+    return app
+
+
