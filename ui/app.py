@@ -90,6 +90,7 @@ mark.rag-cited { background: #fde68a; color: #1a1a1a; padding: 0 1px; border-rad
 .rag-source { margin-bottom: 10px; }
 .rag-quote { margin: 4px 0 0 0; padding-left: 8px; border-left: 3px solid #fde68a; font-size: 0.9em; }
 table.rag-docs { width: 100%; border-collapse: collapse; font-size: 0.9em; }
+table.rag-docs th { white-space: nowrap; }
 table.rag-docs th, table.rag-docs td { text-align: left; padding: 4px 6px;
   border-bottom: 1px solid var(--border-color-primary); overflow-wrap: anywhere; }
 td.rag-num { text-align: right; }

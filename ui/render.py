@@ -124,7 +124,7 @@ def cite_id(turn: int, n: int) -> str:
 
 
 def _source_line(c: Citation, published: str | None) -> str:
-    bits = [f'<span class="rag-doc-id" title="{esc(c.source)}">{esc(c.doc_id)}</span>']
+    bits = [f'<span class="rag-source-path" title="document id: {esc(c.doc_id)}">{esc(c.source)}</span>']
     if published:
         bits.append(f'<span class="rag-date">{esc(published)}</span>')
     bits.append(f'<span class="rag-chars">chars {c.start}–{c.end}</span>')

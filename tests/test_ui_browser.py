@@ -1,0 +1,172 @@
+"""The chat in a real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright).
+
+Gradio pages keep a connection open, so "networkidle" never comes: tests wait for elements.
+Every test also checks that the page fetched nothing from any host but the server itself.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import SEEDS, SEED_FILE, make_assistant
+from rag.citations import citation_problem
+from ui.app import ServerThread, create_app
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TIMEOUT_MS = 60_000
+BRIDGE_MD = ("# Zorblat Bridge\n\nThe Zorblat bridge in Kettleford was completed in 1911.\n\n"
+             "The Zorblat bridge is 340 meters long and crosses the river Quell.\n")
+EVIL_TXT = ('Harbor <img src=x onerror="window.__pwned=1"> report\n\n'
+            "The harbor crane <script>window.__pwned=1</script> lifts 90 tonnes {{this}} ${1+1} per hour.\n")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, embedder):
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make install` installs the Debian chromium package")
+    corpus = tmp_path_factory.mktemp("ui-browser-corpus")
+    for f in SEEDS.iterdir():
+        shutil.copy(f, corpus / f.name)
+    assistant = make_assistant(tmp_path_factory.mktemp("ui-browser") / "index", embedder)
+    assistant.ingest([corpus])
+    with ServerThread(create_app(assistant)) as url:
+        yield SimpleNamespace(url=url, assistant=assistant)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    requested: list[str] = []
+    context.on("request", lambda r: requested.append(r.url))
+    page = context.new_page()
+    page.goto(server.url)
+    page.locator("#rag-question textarea").wait_for()
+    yield page
+    context.close()
+    own = urlsplit(server.url).netloc
+    outside = [u for u in requested if urlsplit(u).scheme in ("http", "https", "ws", "wss")
+               and urlsplit(u).netloc != own]
+    assert not outside, f"the page fetched from other hosts: {outside}"
+
+
+def ask(page, question: str, turn: int = 1):
+    page.locator("#rag-question textarea").fill(question)
+    page.locator("#rag-ask").click()
+    answer = page.locator(f'#rag-chat .rag-answer[data-turn="{turn}"]')
+    answer.wait_for()
+    return answer
+
+
+def upload(page, path: Path) -> str:
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#rag-upload input[type=file]").set_input_files(str(path))
+    notice = page.locator("#rag-upload-status .rag-notice")
+    notice.wait_for()
+    return notice.inner_text()
+
+
+def open_citation(page, turn: int, n: int):
+    page.locator(f'#rag-chat .rag-answer[data-turn="{turn}"] a.rag-cite[data-cite="cite-{turn}-{n}"]').click()
+    panel = page.locator(f"#cite-{turn}-{n}")
+    panel.locator("mark.rag-cited").wait_for(state="visible")
+    return panel
+
+
+def test_answer_citation_opens_the_highlighted_span(page, server, tmp_path):
+    page.get_by_text("How long did the missile stay airborne?", exact=True).click()  # an example question
+    expect(page.locator("#rag-question textarea")).to_have_value("How long did the missile stay airborne?")
+    page.locator("#rag-ask").click()
+    answer = page.locator('#rag-chat .rag-answer[data-turn="1"]')
+    answer.wait_for()
+    assert "86 minutes" in answer.locator(".rag-answer-text").inner_text()
+    assert page.locator("#cite-1-1").get_attribute("open") is None  # closed until the marker is clicked
+
+    panel = open_citation(page, 1, 1)
+    assert "rag-active" in panel.get_attribute("class")
+    meta = panel.locator(".rag-meta").inner_text()
+    assert str(server.assistant.snapshot.documents[SEED_FILE.name].source) in meta and "2024-10-31" in meta
+    start, end = map(int, re.search(r"chars (\d+)–(\d+)", meta).groups())
+    raw = SEED_FILE.read_text(encoding="utf-8")
+    highlighted = " ".join(panel.locator("mark.rag-cited").inner_text().split())
+    assert citation_problem(raw, start, end, highlighted) is None  # the highlight is exactly the raw span
+    assert "86 minutes" in highlighted
+    context = panel.locator(".rag-context").inner_text()
+    assert len(context) > len(highlighted) + 100  # the paragraphs around it are shown too
+
+    sources = page.locator("#rag-sources .rag-source")
+    assert sources.count() >= 1 and sources.first.inner_text().startswith("[1]")
+    page.screenshot(path=str(tmp_path / "answered.png"), full_page=True)
+    assert (tmp_path / "answered.png").stat().st_size > 10_000
+
+    follow = ask(page, "And how long did it stay up?", turn=2)  # the second turn keeps the first on screen
+    assert page.locator("#rag-chat .rag-turn").count() == 2
+    assert follow.locator('a.rag-cite:not([data-cite^="cite-2-"])').count() == 0  # markers open their own turn
+
+
+def test_abstained_answer_looks_different_and_lists_nearest_passages(page):
+    answer = ask(page, "What is the best recipe for sourdough bread?")
+    assert "rag-abstained" in answer.get_attribute("class")
+    assert "No answer in the articles" in answer.inner_text()
+    assert answer.locator(".rag-hit").count() >= 1 and answer.locator("a.rag-cite").count() == 0
+    assert "No sources" in page.locator("#rag-sources").inner_text()
+
+
+def test_upload_then_ask_about_it(page, tmp_path):
+    article = tmp_path / "zorblat.md"
+    article.write_text(BRIDGE_MD, encoding="utf-8")
+    assert "1 added" in upload(page, article)
+    assert "Zorblat Bridge" in page.locator("#rag-documents").inner_text()
+    page.get_by_role("tab", name="Chat").click()
+    answer = ask(page, "How long is the Zorblat bridge?")
+    assert "340 meters" in answer.locator(".rag-answer-text").inner_text()
+    panel = open_citation(page, 1, 1)
+    assert "Zorblat Bridge" in panel.locator("summary").inner_text()
+    assert "340 meters" in panel.locator("mark.rag-cited").inner_text()
+    assert "uploads/zorblat.md" in panel.locator(".rag-meta").inner_text()
+
+
+def test_rejected_upload_shows_why(page, tmp_path):
+    bad = tmp_path / "binary.txt"
+    bad.write_bytes(b"abc\x00def")
+    notice = upload(page, bad)
+    assert "Nothing was ingested" in notice and "binary.txt" in notice and "binary file" in notice
+
+
+def test_article_markup_is_shown_as_text_and_runs_nothing(page, tmp_path):
+    evil = tmp_path / "evil.txt"
+    evil.write_text(EVIL_TXT, encoding="utf-8")
+    assert "1 added" in upload(page, evil)
+    assert 'Harbor <img src=x onerror="window.__pwned=1"> report' in page.locator("#rag-documents").inner_text()
+    page.get_by_role("tab", name="Chat").click()
+    answer = ask(page, "How much does the harbor crane lift?")
+    text = answer.locator(".rag-answer-text").inner_text()
+    assert "<script>window.__pwned=1</script>" in text and "{{this}} ${1+1}" in text
+    panel = open_citation(page, 1, 1)
+    assert '<img src=x onerror="window.__pwned=1">' in panel.locator("summary").inner_text()
+    ask(page, '<img src=x onerror="window.__pwned=1"> what does the crane lift?', turn=2)
+    assert '<img src=x onerror="window.__pwned=1">' in page.locator("#rag-chat .rag-question").last.inner_text()
+    page.wait_for_timeout(300)  # give an injected handler the chance it must not have
+    assert page.locator("#rag-chat img, #rag-chat script, #rag-sources img, #rag-documents img").count() == 0
+    assert page.evaluate("typeof window.__pwned") == "undefined"
