@@ -9,6 +9,7 @@ SQUAD  ?= ../shared/data/squad-v1.1-dev
 .PHONY: install run test test-fast eval bench bench-quick clean
 
 install: $(STAMP)
+	@test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } || echo "warning: could not install chromium (apt-get, needs root); the browser tests need /usr/bin/chromium"
 
 # constraints.txt pins torch to the CPU build; pyproject.toml leaves torch to the user.
 $(STAMP): pyproject.toml constraints.txt
@@ -19,7 +20,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 run: install
 	$(RAG) ingest seeds/ --index $(INDEX)
-	$(RAG) ask "How long did the North Korean missile stay airborne?" --index $(INDEX)
+	$(RAG) serve --index $(INDEX)
 
 test: install
 	$(PY) -m pytest
@@ -29,6 +30,19 @@ test-fast: install
 
 eval: install
 	$(RAG) eval $(SQUAD) --limit 2000 --seed 0 --holdout-docs 0.15 --index build/squad-index --out eval-out
+
+# Speed benchmarks (issue 5): each prints a table and writes bench-out/{ingest,query,cold}.json.
+# `bench` is the full run (1M chunks; tens of minutes on 2 cores), `bench-quick` a reduced one (< 5 min).
+bench: install
+	$(PY) benchmarks/ingest.py --squad $(SQUAD) --out bench-out
+	$(PY) benchmarks/query.py --squad $(SQUAD) --out bench-out
+	$(PY) benchmarks/cold.py --out bench-out
+
+bench-quick: install
+	$(PY) benchmarks/ingest.py --squad $(SQUAD) --articles 6 --questions 200 --out bench-out
+	$(PY) benchmarks/query.py --squad $(SQUAD) --sizes 10000,100000 --queries 50 --pool-articles 12 \
+		--recall-vectors 5000 --recall-queries 200 --out bench-out
+	$(PY) benchmarks/cold.py --runs 2 --out bench-out
 
 clean:
 	rm -rf build eval-out bench-out .pytest_cache
