@@ -161,6 +161,21 @@ def test_upload_ask_and_remove(server):
     assert r.status_code == 404 and "zorblat.md" in r.json()["error"]
 
 
+def test_html_upload_is_cited_and_rendered_as_text(server):
+    page = ("<html><head><title>Quell &amp; harbour notes</title></head><body><nav>Menu</nav>"
+            "<p>The Quell lighthouse is <b>52 meters</b> tall and was first lit in 1887.</p></body></html>")
+    r = server.http.post("/api/documents", files=[("files", ("quell.html", page.encode(), "text/html"))])
+    assert r.status_code == 200 and r.json()["added"] == ["quell.html"]
+    d = server.http.post("/api/ask", json={"question": "How tall is the Quell lighthouse?"}).json()
+    citations = check_answer(d)
+    assert citations[0].doc_id == "quell.html" and citations[0].title == "Quell & harbour notes"
+    from ui.render import passage_for
+
+    p = passage_for(citations[0], server.assistant.raw_text("quell.html"))
+    assert p.verified and "52 meters" in p.cited and "<" not in p.before + p.cited + p.after
+    assert server.http.delete("/api/documents/quell.html").status_code == 200
+
+
 def test_delete_accepts_document_ids_with_slashes(server):
     ids = [d["id"] for d in server.http.get("/api/documents").json()]
     assert "desk/weather.txt" in ids
@@ -223,16 +238,19 @@ def test_gradio_named_endpoint_works_from_gradio_client(server):
     from gradio_client import Client
 
     client = Client(server.url, verbose=False, download_files=False)
-    chat, sources, answer = client.predict(MISSILE_Q, 5, "hybrid", api_name="/ask")
-    check_answer(answer)
-    assert not answer["abstained"] and 'data-cite="cite-1-1"' in chat and "[1]" in sources
-    # The session keeps the conversation: the second turn is numbered 2 and uses the first as history.
-    chat, _, answer = client.predict("And how long did it stay up?", 5, "hybrid", api_name="/ask")
-    assert 'data-turn="2"' in chat and MISSILE_Q in chat
-    direct = server.assistant.ask("And how long did it stay up?",
-                                  history=[{"role": "user", "content": MISSILE_Q}]).to_dict()
-    assert answer["hits"] == direct["hits"]
-    check_answer(answer)
+    try:
+        chat, sources, answer = client.predict(MISSILE_Q, 5, "hybrid", api_name="/ask")
+        check_answer(answer)
+        assert not answer["abstained"] and 'data-cite="cite-1-1"' in chat and "[1]" in sources
+        # The session keeps the conversation: the second turn is numbered 2 and uses the first as history.
+        chat, _, answer = client.predict("And how long did it stay up?", 5, "hybrid", api_name="/ask")
+        assert 'data-turn="2"' in chat and MISSILE_Q in chat
+        direct = server.assistant.ask("And how long did it stay up?",
+                                      history=[{"role": "user", "content": MISSILE_Q}]).to_dict()
+        assert answer["hits"] == direct["hits"]
+        check_answer(answer)
+    finally:
+        client.close()  # stops its heartbeat stream
 
 
 def test_openapi_docs_are_served(server):

@@ -170,3 +170,37 @@ def test_article_markup_is_shown_as_text_and_runs_nothing(page, tmp_path):
     page.wait_for_timeout(300)  # give an injected handler the chance it must not have
     assert page.locator("#rag-chat img, #rag-chat script, #rag-sources img, #rag-documents img").count() == 0
     assert page.evaluate("typeof window.__pwned") == "undefined"
+
+
+def test_empty_question_shows_the_core_message(page):
+    page.locator("#rag-ask").click()
+    toast = page.get_by_test_id("toast-body").first
+    toast.wait_for()
+    assert "question is empty" in toast.inner_text()
+
+
+def test_remove_a_document_from_the_documents_tab(page, tmp_path):
+    doc = tmp_path / "removeme.txt"
+    doc.write_text("Removable note\n\nThe blue kettle in room nine was sold on Tuesday.\n", encoding="utf-8")
+    assert "1 added" in upload(page, doc)
+    page.locator("#rag-doc-pick input").click()
+    page.get_by_role("option", name="removeme.txt").click()
+    page.locator("#rag-remove").click()
+    expect(page.locator("#rag-upload-status")).to_contain_text("Removed removeme.txt")
+    expect(page.locator("#rag-documents")).not_to_contain_text("removeme.txt")
+
+
+def test_password_login_then_chat(browser, tmp_path, embedder):
+    assistant = make_assistant(tmp_path / "index", embedder)  # no index yet: the page must say so
+    with ServerThread(create_app(assistant, credentials=("ann", "s3cret"))) as url:
+        page = browser.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(url)
+        page.locator("input[type=password]").wait_for()
+        assert page.locator("#rag-question").count() == 0
+        page.locator("input[type=text]").fill("ann")
+        page.locator("input[type=password]").fill("s3cret")
+        page.get_by_role("button", name="Login").click()
+        page.locator("#rag-question textarea").wait_for()
+        expect(page.locator("#rag-stats")).to_contain_text("No index yet")
+        page.close()

@@ -155,14 +155,18 @@ def build_blocks(assistant: Assistant, inbox: Inbox) -> gr.Blocks:
         return (render.documents_html(docs), gr.Dropdown(choices=[d["id"] for d in docs], value=None),
                 stats_html(assistant))
 
-    def ask(question: str, k: float, mode: str, turns: list[dict[str, Any]]):
+    def ask(question: str, k: Any, mode: str, turns: list[dict[str, Any]]):
         """Answer `question` with citations; earlier turns of this session are the history."""
         turns = list(turns or [])
         history = []
         for t in turns:
             history += [{"role": "user", "content": t["question"]}, {"role": "assistant", "content": t["answer"]}]
         try:
-            answer = assistant.ask(question, k=int(k), history=history, mode=mode)
+            k = int(k)
+        except (TypeError, ValueError):
+            raise gr.Error(f"k must be a whole number, got {render.esc(repr(k))}") from None
+        try:
+            answer = assistant.ask(question, k=k, history=history, mode=mode)
         except RagError as e:
             raise gr.Error(render.esc(e)) from None
         turn = len(turns) + 1
@@ -327,7 +331,9 @@ class ServerThread:
 
         self.host = host
         self.port = port or free_port(host)
-        self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=self.port, log_level="warning"))
+        # Open event streams (a browser tab, a gradio_client heartbeat) must not hold up stop().
+        self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=self.port, log_level="warning",
+                                                    timeout_graceful_shutdown=2))
         self.thread = threading.Thread(target=self.server.run, name=f"rag-ui-{self.port}", daemon=True)
 
     @property
