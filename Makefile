@@ -31,5 +31,18 @@ test-fast: install
 eval: install
 	$(RAG) eval $(SQUAD) --limit 2000 --seed 0 --holdout-docs 0.15 --index build/squad-index --out eval-out
 
+# Speed benchmarks (issue 5): each prints a table and writes bench-out/{ingest,query,cold}.json.
+# `bench` is the full run (1M chunks; tens of minutes on 2 cores), `bench-quick` a reduced one (< 5 min).
+bench: install
+	$(PY) benchmarks/ingest.py --squad $(SQUAD) --out bench-out
+	$(PY) benchmarks/query.py --squad $(SQUAD) --out bench-out
+	$(PY) benchmarks/cold.py --out bench-out
+
+bench-quick: install
+	$(PY) benchmarks/ingest.py --squad $(SQUAD) --articles 6 --questions 200 --out bench-out
+	$(PY) benchmarks/query.py --squad $(SQUAD) --sizes 10000,100000 --queries 50 --pool-articles 12 \
+		--recall-vectors 5000 --recall-queries 200 --out bench-out
+	$(PY) benchmarks/cold.py --runs 2 --out bench-out
+
 clean:
 	rm -rf build eval-out bench-out .pytest_cache

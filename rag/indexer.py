@@ -23,7 +23,7 @@ from rag.ingest import collect_files, read_article
 from rag.ingest.reader import content_hash, read_bytes_checked
 from rag.store import Snapshot, empty_manifest, make_snapshot, now_iso
 from rag.types import Chunk, DocumentRecord
-from rag.vectors import FaissFlatIndex
+from rag.vectors import FaissFlatIndex, fit_index
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -155,8 +155,9 @@ def replace_documents(previous: Snapshot | None, docs: dict[str, DocumentRecord]
     all_chunks = [previous.chunks[r] for r in keep_rows] + chunks if previous else list(chunks)
     old_vids = previous.vids[keep_rows] if previous else np.zeros(0, dtype=np.int64)
     old_vectors = previous.vectors[keep_rows] if previous else np.zeros((0, embedder.dim), dtype=np.float32)
-    return make_snapshot(manifest, {**old_docs, **docs}, {**old_raw, **raw}, all_chunks,
-                         np.concatenate([old_vids, new_vids]), np.concatenate([old_vectors, vectors]),
+    all_vids, all_vectors = np.concatenate([old_vids, new_vids]), np.concatenate([old_vectors, vectors])
+    vector_index = fit_index(vector_index, all_vids, all_vectors)  # exact or IVF by size (rag/vectors.py)
+    return make_snapshot(manifest, {**old_docs, **docs}, {**old_raw, **raw}, all_chunks, all_vids, all_vectors,
                          vector_index)
 
 

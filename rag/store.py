@@ -30,7 +30,7 @@ import numpy as np
 
 from rag.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError
 from rag.types import Chunk, DocumentRecord
-from rag.vectors import FaissFlatIndex, VectorIndex
+from rag.vectors import FaissFlatIndex, VectorIndex, load_index
 
 FORMAT_VERSION = 1
 LEXICAL_ANALYZER = "words-lower-stop_en-snowball_en"
@@ -84,7 +84,8 @@ def build_bm25(chunks: list[Chunk]):
 def make_snapshot(manifest: dict[str, Any], documents: dict[str, DocumentRecord], raw_texts: dict[str, str],
                   chunks: list[Chunk], vids: np.ndarray, vectors: np.ndarray, vector_index: VectorIndex,
                   bm25=None) -> Snapshot:
-    manifest = {**manifest, "counts": {"documents": len(documents), "chunks": len(chunks)}}
+    manifest = {**manifest, "vector_index": vector_index.kind,
+                "counts": {"documents": len(documents), "chunks": len(chunks)}}
     return Snapshot(manifest, documents, raw_texts, chunks, vids, vectors, vector_index,
                     bm25 if bm25 is not None else build_bm25(chunks),
                     {int(v): i for i, v in enumerate(vids)})
@@ -147,7 +148,7 @@ class IndexFolder:
             vids = np.array([r["vid"] for r in chunk_rows], dtype=np.int64)
             vectors = np.load(version / "vectors.npy", allow_pickle=False)
             dim = int(manifest["model"]["dim"])
-            vector_index = FaissFlatIndex.load(version / "index.faiss", dim)
+            vector_index = load_index(version / "index.faiss", dim, manifest.get("vector_index", FaissFlatIndex.kind))
             import bm25s
 
             bm25 = bm25s.BM25.load(str(version / "bm25"), load_corpus=False, show_progress=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.vectors import FaissFlatIndex
+from rag.vectors import EXACT_MAX, FaissFlatIndex, FaissIVFIndex, choose_kind, fit_index, load_index
 
 
 def test_flat_index_matches_numpy_brute_force():
@@ -23,3 +23,67 @@ def test_flat_index_matches_numpy_brute_force():
     expected = ids[keep][np.argsort(-brute, axis=1)[:, :10]]
     np.testing.assert_array_equal(got, expected)
     np.testing.assert_allclose(scores, np.sort(brute, axis=1)[:, ::-1][:, :10], rtol=1e-5)
+
+
+def _clustered(rng, n: int, dim: int, centres: int = 300) -> np.ndarray:
+    """Unit vectors around cluster centres: structure like text embeddings, unlike pure noise."""
+    c = rng.normal(size=(centres, dim)).astype(np.float32)
+    x = c[rng.integers(0, centres, n)] + 0.6 * rng.normal(size=(n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def _recall(got: np.ndarray, expected: np.ndarray) -> float:
+    return float(np.mean([len(set(g) & set(e)) / len(e) for g, e in zip(got, expected)]))
+
+
+def test_ivf_recall_against_numpy_brute_force_and_after_removals(tmp_path):
+    rng = np.random.default_rng(1)
+    vectors = _clustered(rng, 60_000, 32)
+    ids = np.arange(60_000, dtype=np.int64) * 3 + 11  # sparse, not row numbers
+    index = FaissIVFIndex.build(32, ids, vectors)
+    queries = _clustered(rng, 200, 32)
+
+    _, got = index.search(queries, 10)
+    expected = ids[np.argsort(-(queries @ vectors.T), axis=1)[:, :10]]
+    assert _recall(got, expected) >= 0.95
+
+    removed = ids[::4]
+    index.remove(removed)
+    keep = ~np.isin(ids, removed)
+    assert len(index) == keep.sum()
+    scores, got = index.search(queries, 10)
+    assert not np.isin(got, removed).any()
+    expected = ids[keep][np.argsort(-(queries @ vectors[keep].T), axis=1)[:, :10]]
+    assert _recall(got, expected) >= 0.95
+    # Scores of what is found are exact inner products (IVF-Flat stores the vectors as they are).
+    row = {int(v): r for r, v in enumerate(ids)}
+    exact = np.array([[queries[q] @ vectors[row[int(v)]] for v in got[q]] for q in range(len(queries))])
+    np.testing.assert_allclose(scores, exact, rtol=1e-4, atol=1e-5)
+
+    # Saved and loaded by the manifest's kind: same results, removals and nprobe kept.
+    index.save(tmp_path / "index.faiss")
+    loaded = load_index(tmp_path / "index.faiss", 32, FaissIVFIndex.kind)
+    assert isinstance(loaded, FaissIVFIndex) and loaded.nprobe == index.nprobe and len(loaded) == len(index)
+    np.testing.assert_array_equal(loaded.search(queries, 10)[1], got)
+
+
+def test_fit_index_switches_kind_by_size():
+    rng = np.random.default_rng(2)
+    vectors = _clustered(rng, EXACT_MAX + 1000, 16)
+    ids = np.arange(len(vectors), dtype=np.int64)
+    small = FaissFlatIndex(16)
+    small.add(ids[:1000], vectors[:1000])
+    assert fit_index(small, ids[:1000], vectors[:1000]) is small
+    assert choose_kind(len(ids)) == FaissIVFIndex.kind
+
+    small.add(ids[1000:], vectors[1000:])
+    grown = fit_index(small, ids, vectors)
+    assert isinstance(grown, FaissIVFIndex) and len(grown) == len(ids)
+    assert fit_index(grown, ids, vectors) is grown  # no re-training without growth
+
+    # Shrinking to half the threshold goes back to exact search, with exactly the kept ids.
+    keep = ids[: EXACT_MAX // 2 - 1]
+    grown.remove(ids[len(keep):])
+    shrunk = fit_index(grown, keep, vectors[: len(keep)])
+    assert isinstance(shrunk, FaissFlatIndex) and len(shrunk) == len(keep)
+    np.testing.assert_array_equal(shrunk.search(vectors[:5], 1)[1][:, 0], keep[:5])

@@ -1,0 +1,159 @@
+"""Shared helpers for the speed benchmarks: the SQuAD dev corpus, tables, JSON, memory.
+
+Benchmarks print a table and write one JSON file each under bench-out/; they are scripts, not
+tests, and they never assert a target (they print it next to the measured value).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import random
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQUAD = ROOT.parent / "shared" / "data" / "squad-v1.1-dev"
+DEFAULT_OUT = ROOT / "bench-out"
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
+
+
+def stamp() -> dict[str, str]:
+    return {"date": datetime.now(timezone.utc).replace(microsecond=0).isoformat(), "machine": machine(),
+            "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])}
+
+
+def article_paths(squad: Path, limit: int | None = None) -> list[Path]:
+    paths = sorted((squad / "articles").glob("*.txt"))
+    if not paths:
+        raise SystemExit(f"no articles in {squad / 'articles'}; pass --squad PATH (SQuAD dev folder)")
+    return paths[:limit] if limit else paths
+
+
+def real_chunks(paths: Sequence[Path]):
+    """The chunks `rag ingest` makes of these files (doc id = file name, as for a folder ingest)."""
+    from rag.chunking import ChunkingConfig, chunk_article
+    from rag.ingest import read_article
+
+    config = ChunkingConfig()
+    chunks = []
+    for p in paths:
+        article = read_article(p, 50_000_000)
+        chunks.extend(chunk_article(p.name, article.title, article.clean, config))
+    return chunks
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    doc_id: str  # file name, as in the index
+    spans: tuple[tuple[int, int], ...]
+
+
+def load_questions(squad: Path, doc_ids: set[str] | None, n: int | None, seed: int) -> list[Question]:
+    out = []
+    with open(squad / "questions.jsonl", encoding="utf-8") as f:
+        for line in f:
+            q = json.loads(line)
+            doc = f"{q['doc_id']}.txt"
+            if doc_ids is None or doc in doc_ids:
+                out.append(Question(q["question"], doc, tuple((s, s + len(a)) for a, s in
+                                                              zip(q["answers"], q["answer_start"]))))
+    random.Random(seed).shuffle(out)
+    return out[:n] if n else out
+
+
+def covers(chunk, q: Question) -> bool:
+    return chunk.doc_id == q.doc_id and any(chunk.start <= s and e <= chunk.end for s, e in q.spans)
+
+
+def model_tokens(texts: Sequence[str]) -> int:
+    """Word pieces the encoder actually runs on (its tokenizer, truncated at max_seq_length)."""
+    from tokenizers import Tokenizer
+
+    from rag.embedding import resolve_model_path
+    from rag.embedding_onnx import _max_seq_length
+
+    model_dir = Path(resolve_model_path("all-MiniLM-L6-v2"))
+    tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tok.enable_truncation(max_length=_max_seq_length(model_dir))
+    tok.no_padding()
+    return sum(len(e.ids) for e in tok.encode_batch(list(texts)))
+
+
+def cached_embeddings(texts: Sequence[str], embedder, out: Path, tag: str) -> np.ndarray:
+    """Embeddings of `texts`, cached in out/cache by content: re-runs do not pay for them again."""
+    h = hashlib.sha256(embedder.model_id.encode())
+    for t in texts:
+        h.update(t.encode())
+        h.update(b"\0")
+    path = out / "cache" / f"{tag}-{len(texts)}-{h.hexdigest()[:16]}.npy"
+    if path.is_file():
+        return np.load(path)
+    vectors = embedder.embed_documents(list(texts))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, vectors)
+    return vectors
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=np.float64), p)) if len(values) else float("nan")
+
+
+def rss_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    def fmt(v: Any) -> str:
+        if isinstance(v, float):
+            return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.1f}"
+        if isinstance(v, int):
+            return f"{v:,}"
+        return str(v)
+
+    cells = [[fmt(r.get(c, "")) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths)) for row in cells]
+    return "\n".join(lines)
+
+
+def write_json(out: Path, name: str, data: Any) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / name
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+class Timer:
+    def __enter__(self) -> Timer:
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = time.perf_counter() - self.start
