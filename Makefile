@@ -29,7 +29,8 @@ test-fast: install
 	$(PY) -m pytest -m "not slow"
 
 eval: install
-	$(RAG) eval $(SQUAD) --limit 2000 --seed 0 --holdout-docs 0.15 --index build/squad-index --out eval-out
+	$(RAG) eval $(SQUAD) --limit 2000 --seed 0 --holdout-docs 0.15 --modes hybrid,dense,lexical --out eval-out --quiet
+	$(PY) benchmarks/update_readme_eval.py eval-out/report.json README.md
 
 # Speed benchmarks (issue 5): each prints a table and writes bench-out/{ingest,query,cold}.json.
 # `bench` is the full run (1M chunks; tens of minutes on 2 cores), `bench-quick` a reduced one (< 5 min).

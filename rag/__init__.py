@@ -10,6 +10,8 @@
 Importing `rag` loads no model and no torch; that happens on the first question or ingest.
 """
 
+__version__ = "0.1.0"
+
 from rag.assistant import Assistant
 from rag.citations import citation_problem, verify_citation
 from rag.config import Settings

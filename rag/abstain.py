@@ -1,13 +1,16 @@
 """Deciding whether the retrieved evidence answers the question at all.
 
-A logistic model over two signals of the best evidence:
+A logistic model over signals of the best evidence:
 - `coverage`: the share of the question's idf mass whose terms occur in the best sentence
   (a question about a person or thing the articles never mention has low coverage);
-- `dense`: the cosine similarity of the question and the best chunk.
-The coefficients are fitted by `benchmarks/calibrate_abstention.py` on SQuAD dev questions
-whose article was held out of the index (unanswerable) against questions whose article was
-indexed (answerable), with held-out splits (seeds 1-3) other than the one the evaluation uses
-(seed 0). The threshold is the probability cut the script reports; see README.
+- `dense`: the cosine similarity of the question and the best chunk;
+- `sentence_dense`: the best cosine similarity of the question and a candidate sentence.
+The coefficients and thresholds are fitted by `benchmarks/calibrate_abstention.py` on SQuAD dev
+questions whose article was held out of the index (unanswerable) against questions whose
+article was indexed (answerable), on the seed-1 split (2,500 questions, 288 unanswerable);
+`rag eval` reports on the seed-0 split, which the fit never saw. The threshold is the highest
+that kept false abstentions at or below 6% on the fitting split. When the dense signals are
+missing (lexical mode), a coverage-only model fitted the same way is used.
 """
 
 from __future__ import annotations
@@ -15,24 +18,36 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-# Fitted by benchmarks/calibrate_abstention.py; see the module docstring.
-COEF_COVERAGE = 6.0
-COEF_DENSE = 8.0
-INTERCEPT = -7.5
-COEF_COVERAGE_LEXICAL_ONLY = 8.0
-INTERCEPT_LEXICAL_ONLY = -5.0
-THRESHOLD = 0.5
+# Fitted by benchmarks/calibrate_abstention.py (hybrid mode, seed 1, 2,500 questions).
+INTERCEPT = -9.103
+COEF_COVERAGE = 11.503
+COEF_DENSE = 3.177
+COEF_SENTENCE_DENSE = 9.796
+THRESHOLD = 0.82
+# Coverage only (lexical mode), same fit.
+INTERCEPT_LEXICAL = -4.291
+COEF_COVERAGE_LEXICAL = 14.321
+THRESHOLD_LEXICAL = 0.69
 
 
 @dataclass(frozen=True)
 class Evidence:
     coverage: float
     dense: float | None
+    sentence_dense: float | None = None
+
+    @property
+    def has_dense(self) -> bool:
+        return self.dense is not None and self.sentence_dense is not None
 
     def probability(self) -> float:
         """Calibrated probability that the articles answer the question."""
-        if self.dense is None:
-            z = INTERCEPT_LEXICAL_ONLY + COEF_COVERAGE_LEXICAL_ONLY * self.coverage
+        if self.has_dense:
+            z = (INTERCEPT + COEF_COVERAGE * self.coverage + COEF_DENSE * self.dense
+                 + COEF_SENTENCE_DENSE * self.sentence_dense)
         else:
-            z = INTERCEPT + COEF_COVERAGE * self.coverage + COEF_DENSE * self.dense
+            z = INTERCEPT_LEXICAL + COEF_COVERAGE_LEXICAL * self.coverage
         return 1.0 / (1.0 + math.exp(-z))
+
+    def answerable(self) -> bool:
+        return self.probability() >= (THRESHOLD if self.has_dense else THRESHOLD_LEXICAL)

@@ -5,8 +5,10 @@ answer can be wrong only by choosing the wrong sentence, never by saying somethi
 article says. The Answerer seam is where a generative (LLM) answerer would plug in.
 
 Sentence choice: each sentence of the top hits is scored by the idf-weighted share of the
-question's terms it contains, plus a prior from its chunk's retrieval score. The best one
-leads; up to two more follow when they score close to it and add new terms.
+question's terms it contains, plus its cosine similarity to the question (a sentence vector
+pooled from the chunk's token embeddings at ingest), plus a prior from its chunk's retrieval
+score. Weights measured in benchmarks/tune_retrieval.py (README). The best one leads; up to
+two more follow when they score close to it and add new terms.
 Citation numbers start at 1, follow the order of first use, and one raw span has one number.
 """
 
@@ -15,8 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
-from rag.abstain import THRESHOLD, Evidence
-from rag.lexical import terms
+import numpy as np
+
+from rag.abstain import Evidence
+from rag.lexical import coverage, question_terms, terms
 from rag.types import Answer, Citation, Hit, Sentence
 
 NO_ANSWER = "The articles do not say. The closest passages are listed under the answer."
@@ -28,52 +32,69 @@ class Answerer(Protocol):
 
 @dataclass(frozen=True)
 class AnswerConfig:
-    hits_considered: int = 5  # sentences come from this many top hits
+    hits_considered: int = 3  # sentences come from this many top hits
     max_sentences: int = 3
     follow_ratio: float = 0.85  # a further sentence must score at least this share of the best
-    chunk_prior: float = 0.5  # weight of the chunk's (relative) retrieval score
+    chunk_prior: float = 0.3  # weight of the chunk's (relative) retrieval score
+    dense_weight: float = 1.0  # weight of the sentence's cosine similarity to the question
 
 
 @dataclass(frozen=True)
 class _Scored:
     score: float
     coverage: float
+    dense: float | None
     hit: Hit
     sentence: Sentence
     terms: frozenset[str]
 
 
 class ExtractiveAnswerer:
-    def __init__(self, idf: dict[str, float], source_of: Callable[[str], str],
+    def __init__(self, idf: dict[str, float], unknown_idf: float, source_of: Callable[[str], str],
+                 sentence_vectors_of: Callable[[str], np.ndarray | None] = lambda chunk_id: None,
                  config: AnswerConfig = AnswerConfig()) -> None:
         self.idf = idf
+        self.unknown_idf = unknown_idf
         self.source_of = source_of
+        self.sentence_vectors_of = sentence_vectors_of
         self.config = config
 
-    def answer(self, question: str, hits: list[Hit], query: str | None = None) -> Answer:
-        """`query` is what retrieval used (the question with its conversation context)."""
-        scored = self.score_sentences(query or question, hits)
+    def answer(self, question: str, hits: list[Hit], query: str | None = None,
+               query_vector: np.ndarray | None = None, question_vector: np.ndarray | None = None) -> Answer:
+        """`query` is what retrieval used (the question with its conversation context).
+
+        For a follow-up, `question_vector` (the question alone) also scores sentences: the
+        context found the passage, the question itself picks the sentence ("how far did it fly").
+        """
+        scored = self.score_sentences(query or question, hits, query_vector, question_vector)
         best = scored[0] if scored else None
-        evidence = Evidence(best.coverage if best else 0.0, hits[0].dense if hits else None)
+        evidence = Evidence(best.coverage if best else 0.0, hits[0].dense if hits else None,
+                            max((s.dense for s in scored if s.dense is not None), default=None))
         p = evidence.probability() if best else 0.0
-        if best is None or p < THRESHOLD:
+        if best is None or not evidence.answerable():
             return Answer(question, NO_ANSWER, True, (), tuple(hits), {}, p)
         chosen = self._choose(scored)
         text, citations = self._compose(chosen)
         return Answer(question, text, False, tuple(citations), tuple(hits), {}, p)
 
-    def score_sentences(self, query: str, hits: list[Hit]) -> list[_Scored]:
-        q_terms = set(terms(query))
-        total = sum(self.idf.get(t, 0.0) for t in q_terms)
+    def score_sentences(self, query: str, hits: list[Hit], query_vector: np.ndarray | None = None,
+                        question_vector: np.ndarray | None = None) -> list[_Scored]:
+        q_terms = question_terms(query)
         top_score = max((h.score for h in hits), default=0.0)
+        cfg = self.config
         out = []
-        for hit in hits[: self.config.hits_considered]:
+        for hit in hits[: cfg.hits_considered]:
             prior = hit.score / top_score if top_score > 0 else 0.0
-            for sentence in hit.chunk.sentences:
+            vectors = self.sentence_vectors_of(hit.chunk.id) if query_vector is not None else None
+            sims = (np.asarray(vectors, dtype=np.float32) @ query_vector) if vectors is not None else None
+            if sims is not None and question_vector is not None:
+                sims = np.maximum(sims, np.asarray(vectors, dtype=np.float32) @ question_vector)
+            for j, sentence in enumerate(hit.chunk.sentences):
                 s_terms = frozenset(terms(sentence.text))
-                matched = sum(self.idf.get(t, 0.0) for t in q_terms & s_terms)
-                coverage = matched / total if total > 0 else 0.0
-                out.append(_Scored(coverage + self.config.chunk_prior * prior, coverage, hit, sentence, s_terms))
+                cov = coverage(q_terms, s_terms, self.idf, self.unknown_idf)
+                dense = float(sims[j]) if sims is not None else None
+                score = cov + cfg.chunk_prior * prior + (cfg.dense_weight * dense if dense is not None else 0.0)
+                out.append(_Scored(score, cov, dense, hit, sentence, s_terms))
         out.sort(key=lambda s: (-s.score, s.hit.rank, s.sentence.start))
         return out
 

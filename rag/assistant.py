@@ -146,8 +146,14 @@ class Assistant:
         query = retrieval_query(question, history)
         hits = self.retriever(mode, snap).retrieve(query, k)
         t1 = time.perf_counter()
-        answerer = ExtractiveAnswerer(snap.idf, lambda d: snap.documents[d].source, AnswerConfig())
-        answer = answerer.answer(question, hits, query=query)
+        answerer = ExtractiveAnswerer(snap.idf, snap.unknown_idf, lambda d: snap.documents[d].source,
+                                      lambda chunk_id: snap.sentence_vectors_of(snap.row_of_chunk[chunk_id]),
+                                      AnswerConfig())
+        # The query vector is cached by the embedder: retrieval already computed it.
+        dense = (mode or self.settings.mode) != "lexical"
+        qvec = self.embedder.embed_query(query) if dense else None
+        question_vec = self.embedder.embed_query(question) if dense and query != question else None
+        answer = answerer.answer(question, hits, query=query, query_vector=qvec, question_vector=question_vec)
         t2 = time.perf_counter()
         timings = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}
         return type(answer)(**{**answer.__dict__, "timings_ms": timings})

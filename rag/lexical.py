@@ -31,3 +31,26 @@ def terms(text: str) -> list[str]:
 
 def terms_batch(texts: list[str]) -> list[list[str]]:
     return [terms(t) for t in texts]
+
+
+# Words that shape a question but are not evidence ("how many", "what kind"). Dropped from the
+# query side of sentence coverage only; BM25 still sees them on both sides.
+_QUESTION_WORDS = frozenset(_stemmer().stemWords(["many", "much", "kind", "type", "sort", "name", "called"]))
+
+
+def question_terms(text: str) -> set[str]:
+    return set(terms(text)) - _QUESTION_WORDS
+
+
+def coverage(query_terms: set[str], sentence_terms: frozenset[str], idf: dict[str, float],
+             unknown_idf: float) -> float:
+    """Share of the query's idf mass whose terms occur in the sentence (0..1).
+
+    A query term no article contains weighs `unknown_idf` (the idf of a term with df = 0):
+    it is the rarest evidence there is, and ignoring it would make a question about something
+    absent look fully covered by the few words it shares with the articles.
+    """
+    total = sum(idf.get(t, unknown_idf) for t in query_terms)
+    if total <= 0:
+        return 0.0
+    return sum(idf.get(t, unknown_idf) for t in query_terms & sentence_terms) / total

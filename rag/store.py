@@ -7,6 +7,7 @@ On disk, under the index folder:
       documents.jsonl    one document per line, with its raw text (citations are checked on it)
       chunks.jsonl       one chunk per line, in the row order of vectors.npy
       vectors.npy        float32 unit vectors (also the embedding cache)
+      sentence_vectors.npy  float16 unit vectors, one per sentence of each chunk, in chunk order
       index.faiss        the FAISS index over those vectors (ids = chunk "vid")
       bm25/              bm25s arrays + vocabulary JSON + params JSON
 Nothing is pickled. A write goes to a temporary folder and becomes live only when CURRENT is
@@ -51,6 +52,24 @@ class Snapshot:
     vector_index: VectorIndex
     bm25: Any  # bm25s.BM25 over the chunks, doc i = row i
     row_of_vid: dict[int, int] = field(repr=False, default_factory=dict)
+    # One row per sentence, chunks in row order (float16; None for an embedder without them).
+    sentence_vectors: np.ndarray | None = field(repr=False, default=None)
+
+    @cached_property
+    def sentence_row_start(self) -> np.ndarray:
+        """First row in sentence_vectors of each chunk's sentences (prefix sums)."""
+        counts = np.array([len(c.sentences) for c in self.chunks], dtype=np.int64)
+        return np.concatenate([[0], np.cumsum(counts)])
+
+    @cached_property
+    def row_of_chunk(self) -> dict[str, int]:
+        return {c.id: i for i, c in enumerate(self.chunks)}
+
+    def sentence_vectors_of(self, row: int) -> np.ndarray | None:
+        if self.sentence_vectors is None:
+            return None
+        a, b = self.sentence_row_start[row], self.sentence_row_start[row + 1]
+        return self.sentence_vectors[a:b]
 
     @cached_property
     def idf(self) -> dict[str, float]:
@@ -60,6 +79,26 @@ class Snapshot:
         df = np.diff(indptr)
         idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
         return {term: float(idf[i]) for term, i in self.bm25.vocab_dict.items() if i < len(idf)}
+
+    @property
+    def unknown_idf(self) -> float:
+        """Weight of a query term that occurs in no chunk: as rare as the rarest indexed term."""
+        n = max(1, len(self.chunks))
+        return float(np.log(1 + (n - 1 + 0.5) / 1.5))
+
+    @cached_property
+    def _sentence_terms(self) -> dict[int, list[frozenset[str]]]:
+        return {}
+
+    def sentence_terms(self, row: int) -> list[frozenset[str]]:
+        """Analysed terms of each sentence of chunk `row`, computed on first use and kept."""
+        cached = self._sentence_terms.get(row)
+        if cached is None:
+            from rag.lexical import terms
+
+            cached = [frozenset(terms(s.text)) for s in self.chunks[row].sentences]
+            self._sentence_terms[row] = cached
+        return cached
 
     @property
     def model(self) -> str:
@@ -83,12 +122,13 @@ def build_bm25(chunks: list[Chunk]):
 
 def make_snapshot(manifest: dict[str, Any], documents: dict[str, DocumentRecord], raw_texts: dict[str, str],
                   chunks: list[Chunk], vids: np.ndarray, vectors: np.ndarray, vector_index: VectorIndex,
-                  bm25=None) -> Snapshot:
+                  bm25=None, sentence_vectors: np.ndarray | None = None) -> Snapshot:
     manifest = {**manifest, "vector_index": vector_index.kind,
                 "counts": {"documents": len(documents), "chunks": len(chunks)}}
+    manifest["sentence_vectors"] = sentence_vectors is not None
     return Snapshot(manifest, documents, raw_texts, chunks, vids, vectors, vector_index,
                     bm25 if bm25 is not None else build_bm25(chunks),
-                    {int(v): i for i, v in enumerate(vids)})
+                    {int(v): i for i, v in enumerate(vids)}, sentence_vectors)
 
 
 def empty_manifest(model: str, dim: int, chunking: dict[str, Any]) -> dict[str, Any]:
@@ -147,6 +187,10 @@ class IndexFolder:
             chunks = [Chunk.from_dict({k: v for k, v in r.items() if k != "vid"}) for r in chunk_rows]
             vids = np.array([r["vid"] for r in chunk_rows], dtype=np.int64)
             vectors = np.load(version / "vectors.npy", allow_pickle=False)
+            sentence_vectors = None
+            if manifest.get("sentence_vectors"):
+                # Memory-mapped: only the sentences of retrieved chunks are ever paged in.
+                sentence_vectors = np.load(version / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
             dim = int(manifest["model"]["dim"])
             vector_index = load_index(version / "index.faiss", dim, manifest.get("vector_index", FaissFlatIndex.kind))
             import bm25s
@@ -158,8 +202,12 @@ class IndexFolder:
         if vectors.shape != (len(chunks), dim) or len(vector_index) != len(chunks):
             raise CorruptIndexError(f"{version}: {len(chunks)} chunks but vectors {vectors.shape} and "
                                     f"{len(vector_index)} in index.faiss; rebuild with `rag ingest --rebuild PATH`")
+        n_sentences = sum(len(c.sentences) for c in chunks)
+        if sentence_vectors is not None and sentence_vectors.shape != (n_sentences, dim):
+            raise CorruptIndexError(f"{version}: {n_sentences} sentences but sentence_vectors "
+                                    f"{sentence_vectors.shape}; rebuild with `rag ingest --rebuild PATH`")
         return Snapshot(manifest, documents, raw_texts, chunks, vids, vectors, vector_index, bm25,
-                        {int(v): i for i, v in enumerate(vids)})
+                        {int(v): i for i, v in enumerate(vids)}, sentence_vectors)
 
     def write(self, snap: Snapshot) -> Path:
         """Write `snap` as a new version and make it current; the old version is then removed."""
@@ -217,6 +265,8 @@ def _write_version(folder: Path, snap: Snapshot) -> None:
         for chunk, vid in zip(snap.chunks, snap.vids):
             f.write(json.dumps({"vid": int(vid), **chunk.to_dict()}, ensure_ascii=False) + "\n")
     np.save(folder / "vectors.npy", snap.vectors, allow_pickle=False)
+    if snap.sentence_vectors is not None:
+        np.save(folder / "sentence_vectors.npy", np.asarray(snap.sentence_vectors, dtype=np.float16), allow_pickle=False)
     snap.vector_index.save(folder / "index.faiss")
     snap.bm25.save(str(folder / "bm25"), show_progress=False)
     # The manifest goes last: a version folder without one was never finished.
