@@ -53,6 +53,9 @@ def main() -> None:
         maxb.append(sum(snap.idf.get(x, 0.0) for x in set(t)) * (k1 + 1))
     lex_all = np.array(lex_all)
     maxb = np.array(maxb)[:, None]
+    # The same bound with query terms that no chunk contains counted at the idf of the rarest term.
+    maxb_unknown = np.array([sum(snap.idf.get(x, snap.unknown_idf) for x in set(terms(q.question))) * (k1 + 1)
+                             for q in qs])[:, None]
 
     def report(name, scores):
         order = np.argsort(-scores, axis=1)[:, :10]
@@ -84,6 +87,10 @@ def main() -> None:
         report(f"w*cos+(1-w)*bm25/bound dense={w}", w * dense_all + (1 - w) * lex_bound)
     sentence_rerank_variants(snap, qs, 0.2 * dense_all + 0.8 * lex_bound, gold, report, "bound 0.2")
     sentence_rerank_variants(snap, qs, 0.6 * dense_all + 0.4 * lex_max, gold, report, "max 0.6")
+    lex_bound_u = lex_all / np.maximum(maxb_unknown, 1e-9)
+    for w in (0.2, 0.3, 0.4):
+        sentence_rerank_variants(snap, qs, w * dense_all + (1 - w) * lex_bound_u, gold, report,
+                                 f"bound+unknown {w}")
 
 
 
@@ -95,13 +102,14 @@ def sentence_rerank_variants(snap, qs, base_scores, gold, report, label):
     sent_terms = [[frozenset(terms(s.text)) for s in c.sentences] for c in snap.chunks]
     top = np.argsort(-base_scores, axis=1)[:, :20]
     best_cov = np.zeros((len(qs), 20))
+    from rag.lexical import coverage, question_terms
+
     for i, q in enumerate(qs):
-        qt = set(terms(q.question))
-        tot = sum(snap.idf.get(t, 0.0) for t in qt) or 1.0
+        qt = question_terms(q.question)
         for j, row in enumerate(top[i]):
-            best_cov[i, j] = max((sum(snap.idf.get(t, 0.0) for t in qt & st) / tot for st in sent_terms[row]), default=0)
+            best_cov[i, j] = max((coverage(qt, st, snap.idf, snap.unknown_idf) for st in sent_terms[row]), default=0)
     base_top = np.take_along_axis(base_scores, top, axis=1)
-    for beta in (0.0, 0.1, 0.2, 0.3, 0.5):
+    for beta in (0.0, 0.2, 0.3, 0.5):
         s = np.full_like(base_scores, -1e9)
         np.put_along_axis(s, top, base_top + beta * best_cov, axis=1)
         report(f"{label} + {beta} x best-sentence coverage", s)

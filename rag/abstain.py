@@ -2,6 +2,7 @@
 
 A logistic model over signals of the best evidence:
 - `coverage`: the share of the question's idf mass whose terms occur in the best sentence
+  (half alone, half with the sentence before it; see rag/answer.py)
   (a question about a person or thing the articles never mention has low coverage);
 - `dense`: the cosine similarity of the question and the best chunk;
 - `sentence_dense`: the best cosine similarity of the question and a candidate sentence.
@@ -19,15 +20,15 @@ import math
 from dataclasses import dataclass
 
 # Fitted by benchmarks/calibrate_abstention.py (hybrid mode, seed 1, 2,500 questions).
-INTERCEPT = -9.103
-COEF_COVERAGE = 11.503
-COEF_DENSE = 3.177
-COEF_SENTENCE_DENSE = 9.796
+INTERCEPT = -9.180
+COEF_COVERAGE = 11.745
+COEF_DENSE = 2.753
+COEF_SENTENCE_DENSE = 9.679
 THRESHOLD = 0.82
 # Coverage only (lexical mode), same fit.
-INTERCEPT_LEXICAL = -4.291
-COEF_COVERAGE_LEXICAL = 14.321
-THRESHOLD_LEXICAL = 0.69
+INTERCEPT_LEXICAL = -4.777
+COEF_COVERAGE_LEXICAL = 14.927
+THRESHOLD_LEXICAL = 0.70
 
 
 @dataclass(frozen=True)

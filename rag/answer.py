@@ -5,22 +5,24 @@ answer can be wrong only by choosing the wrong sentence, never by saying somethi
 article says. The Answerer seam is where a generative (LLM) answerer would plug in.
 
 Sentence choice: each sentence of the top hits is scored by the idf-weighted share of the
-question's terms it contains, plus its cosine similarity to the question (a sentence vector
-pooled from the chunk's token embeddings at ingest), plus a prior from its chunk's retrieval
-score. Weights measured in benchmarks/tune_retrieval.py (README). The best one leads; up to
-two more follow when they score close to it and add new terms.
+question's terms it contains (half on the sentence alone, half on the sentence with the one
+before it, which is where "it" and "they" get their meaning), plus its cosine similarity to
+the question (a sentence vector pooled from the chunk's token embeddings at ingest), plus a
+prior from its chunk's retrieval score. Weights were measured on a SQuAD split the evaluation
+does not use (README, "Retrieval quality"). The best sentence leads; up to two more follow when
+they score close to it and add new terms.
 Citation numbers start at 1, follow the order of first use, and one raw span has one number.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from rag.abstain import Evidence
-from rag.lexical import coverage, question_terms, terms
+from rag.lexical import coverage, question_terms
 from rag.types import Answer, Citation, Hit, Sentence
 
 NO_ANSWER = "The articles do not say. The closest passages are listed under the answer."
@@ -30,6 +32,19 @@ class Answerer(Protocol):
     def answer(self, question: str, hits: list[Hit]) -> Answer: ...
 
 
+class SentenceIndex(Protocol):
+    """What the answerer needs to know about indexed sentences (`rag.store.Snapshot` has it)."""
+
+    idf: dict[str, float]
+    unknown_idf: float
+
+    def source_of(self, doc_id: str) -> str: ...
+
+    def chunk_sentence_terms(self, chunk_id: str) -> list[frozenset[str]]: ...
+
+    def chunk_sentence_vectors(self, chunk_id: str) -> np.ndarray | None: ...
+
+
 @dataclass(frozen=True)
 class AnswerConfig:
     hits_considered: int = 3  # sentences come from this many top hits
@@ -37,6 +52,7 @@ class AnswerConfig:
     follow_ratio: float = 0.85  # a further sentence must score at least this share of the best
     chunk_prior: float = 0.3  # weight of the chunk's (relative) retrieval score
     dense_weight: float = 1.0  # weight of the sentence's cosine similarity to the question
+    context_share: float = 0.5  # share of coverage measured on (previous sentence + sentence)
 
 
 @dataclass(frozen=True)
@@ -50,13 +66,8 @@ class _Scored:
 
 
 class ExtractiveAnswerer:
-    def __init__(self, idf: dict[str, float], unknown_idf: float, source_of: Callable[[str], str],
-                 sentence_vectors_of: Callable[[str], np.ndarray | None] = lambda chunk_id: None,
-                 config: AnswerConfig = AnswerConfig()) -> None:
-        self.idf = idf
-        self.unknown_idf = unknown_idf
-        self.source_of = source_of
-        self.sentence_vectors_of = sentence_vectors_of
+    def __init__(self, index: SentenceIndex, config: AnswerConfig = AnswerConfig()) -> None:
+        self.index = index
         self.config = config
 
     def answer(self, question: str, hits: list[Hit], query: str | None = None,
@@ -80,18 +91,22 @@ class ExtractiveAnswerer:
     def score_sentences(self, query: str, hits: list[Hit], query_vector: np.ndarray | None = None,
                         question_vector: np.ndarray | None = None) -> list[_Scored]:
         q_terms = question_terms(query)
+        idf, unknown = self.index.idf, self.index.unknown_idf
         top_score = max((h.score for h in hits), default=0.0)
         cfg = self.config
         out = []
         for hit in hits[: cfg.hits_considered]:
             prior = hit.score / top_score if top_score > 0 else 0.0
-            vectors = self.sentence_vectors_of(hit.chunk.id) if query_vector is not None else None
+            vectors = self.index.chunk_sentence_vectors(hit.chunk.id) if query_vector is not None else None
             sims = (np.asarray(vectors, dtype=np.float32) @ query_vector) if vectors is not None else None
             if sims is not None and question_vector is not None:
                 sims = np.maximum(sims, np.asarray(vectors, dtype=np.float32) @ question_vector)
+            sentence_terms = self.index.chunk_sentence_terms(hit.chunk.id)
             for j, sentence in enumerate(hit.chunk.sentences):
-                s_terms = frozenset(terms(sentence.text))
-                cov = coverage(q_terms, s_terms, self.idf, self.unknown_idf)
+                s_terms = sentence_terms[j]
+                with_previous = s_terms | sentence_terms[j - 1] if j else s_terms
+                cov = ((1 - cfg.context_share) * coverage(q_terms, s_terms, idf, unknown)
+                       + cfg.context_share * coverage(q_terms, with_previous, idf, unknown))
                 dense = float(sims[j]) if sims is not None else None
                 score = cov + cfg.chunk_prior * prior + (cfg.dense_weight * dense if dense is not None else 0.0)
                 out.append(_Scored(score, cov, dense, hit, sentence, s_terms))
@@ -124,7 +139,7 @@ class ExtractiveAnswerer:
             if key not in numbers:
                 numbers[key] = len(numbers) + 1
                 citations.append(Citation(n=numbers[key], doc_id=chunk.doc_id, title=chunk.title,
-                                          source=self.source_of(chunk.doc_id), start=s.sentence.start,
+                                          source=self.index.source_of(chunk.doc_id), start=s.sentence.start,
                                           end=s.sentence.end, quote=s.sentence.text))
             parts.append(f"{s.sentence.text} [{numbers[key]}]")
         return " ".join(parts), citations

@@ -146,9 +146,7 @@ class Assistant:
         query = retrieval_query(question, history)
         hits = self.retriever(mode, snap).retrieve(query, k)
         t1 = time.perf_counter()
-        answerer = ExtractiveAnswerer(snap.idf, snap.unknown_idf, lambda d: snap.documents[d].source,
-                                      lambda chunk_id: snap.sentence_vectors_of(snap.row_of_chunk[chunk_id]),
-                                      AnswerConfig())
+        answerer = ExtractiveAnswerer(snap, AnswerConfig())
         # The query vector is cached by the embedder: retrieval already computed it.
         dense = (mode or self.settings.mode) != "lexical"
         qvec = self.embedder.embed_query(query) if dense else None

@@ -130,6 +130,10 @@ class SentenceTransformerEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return _cached_query(self, text).copy()
 
+    def clear_cache(self) -> None:
+        """Forget cached query vectors (benchmarks and evaluations that time the encoder)."""
+        _cached_query.cache_clear()
+
     def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
                        progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
         """Passage vectors, plus one vector per sentence span at no extra encoding cost.

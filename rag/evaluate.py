@@ -174,6 +174,8 @@ class ModeResult:
 def run_questions(assistant, questions: list[Question], mode: str, k: int, show_progress: bool) -> ModeResult:
     snap = assistant.require_snapshot()
     result = ModeResult(mode)
+    # Every mode pays for its own query embeddings, or later modes would time a cache.
+    getattr(assistant.embedder, "clear_cache", lambda: None)()
     items = questions
     if show_progress:
         from tqdm import tqdm
@@ -224,11 +226,12 @@ def evaluate(dataset_path: str | Path, index_dir: str | Path | None = None, limi
             raise InputError("a plain question file needs --index DIR (the index to ask)")
         dataset = load_plain(path)
     assistant = Assistant.open(index_dir, embedder=embedder, **settings)
-    ingest_s = 0.0
+    ingest_s, reused = 0.0, False
     if dataset.article_files:
         t0 = time.perf_counter()
         report = assistant.ingest(dataset.article_files, prune=True, show_progress=show_progress)
         ingest_s = time.perf_counter() - t0
+        reused = not report.changed
         if report.skipped:
             raise InputError(f"{len(report.skipped)} articles could not be read: {report.skipped[0]}")
         # Articles held out under another seed may still be in a reused index: drop them.
@@ -245,7 +248,7 @@ def evaluate(dataset_path: str | Path, index_dir: str | Path | None = None, limi
         "chunking": snap.manifest["chunking"], "vector_index": snap.manifest["vector_index"], "k": k,
         "seed": seed, "limit": limit, "holdout_docs": holdout_docs, "modes": list(modes),
         "documents": len(snap.documents), "chunks": len(snap.chunks), "ingest_s": round(ingest_s, 2),
-        "versions": _versions(rag_version), "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "index_reused": reused, "versions": _versions(rag_version), "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "hit_rule": "offsets" if any(q.spans for q in questions) else "answer string in chunk (no offsets given)",
     }
     modes_out = {}

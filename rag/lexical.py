@@ -35,11 +35,16 @@ def terms_batch(texts: list[str]) -> list[list[str]]:
 
 # Words that shape a question but are not evidence ("how many", "what kind"). Dropped from the
 # query side of sentence coverage only; BM25 still sees them on both sides.
-_QUESTION_WORDS = frozenset(_stemmer().stemWords(["many", "much", "kind", "type", "sort", "name", "called"]))
+_QUESTION_WORDS = ("many", "much", "kind", "type", "sort", "name", "called")
+
+
+@lru_cache(maxsize=1)
+def _question_stems() -> frozenset[str]:
+    return frozenset(_stemmer().stemWords(list(_QUESTION_WORDS)))
 
 
 def question_terms(text: str) -> set[str]:
-    return set(terms(text)) - _QUESTION_WORDS
+    return set(terms(text)) - _question_stems()
 
 
 def coverage(query_terms: set[str], sentence_terms: frozenset[str], idf: dict[str, float],

@@ -41,7 +41,7 @@ def check_k(k: int) -> int:
 
 @dataclass(frozen=True)
 class FusionConfig:
-    dense_weight: float = 0.2  # share of the cosine in the fused score; the rest is lexical
+    dense_weight: float = 0.3  # share of the cosine in the fused score; the rest is lexical
     sentence_weight: float = 0.2  # weight of the best sentence's query coverage (second stage)
     candidates: int = 50  # how many each side contributes before fusion
 
@@ -105,6 +105,12 @@ class HybridRetriever:
         return w * dense + (1 - w) * lex_norm
 
     def _max_bm25(self, q_terms: list[str]) -> float:
-        """An upper bound of the BM25 score for these terms: sum of idf x (k1 + 1)."""
-        k1 = float(self.snapshot.bm25.k1)
-        return sum(self.snapshot.idf.get(t, 0.0) for t in q_terms) * (k1 + 1)
+        """An upper bound of the BM25 score for these terms: sum of idf x (k1 + 1).
+
+        Terms that no chunk contains count at the idf of the rarest term: when most of the
+        question's words are absent from the articles ("how far did it fly" against "it flew"),
+        the lexical score is weak evidence and the cosine should decide.
+        """
+        snap = self.snapshot
+        k1 = float(snap.bm25.k1)
+        return sum(snap.idf.get(t, snap.unknown_idf) for t in set(q_terms)) * (k1 + 1)

@@ -65,6 +65,16 @@ class Snapshot:
     def row_of_chunk(self) -> dict[str, int]:
         return {c.id: i for i, c in enumerate(self.chunks)}
 
+    # -- what rag.answer.SentenceIndex asks for --------------------------------------------
+    def source_of(self, doc_id: str) -> str:
+        return self.documents[doc_id].source
+
+    def chunk_sentence_terms(self, chunk_id: str) -> list[frozenset[str]]:
+        return self.sentence_terms(self.row_of_chunk[chunk_id])
+
+    def chunk_sentence_vectors(self, chunk_id: str) -> np.ndarray | None:
+        return self.sentence_vectors_of(self.row_of_chunk[chunk_id])
+
     def sentence_vectors_of(self, row: int) -> np.ndarray | None:
         if self.sentence_vectors is None:
             return None
