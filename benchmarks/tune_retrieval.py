@@ -1,5 +1,9 @@
 """Compare fusion and sentence-selection variants on SQuAD dev, on a split the eval does not use.
 
+Part 1 ranks chunks with each fusion variant over exact dense scores and full BM25 scores.
+Part 2 takes the shipped retrieval and compares ways of choosing the cited sentence among the
+sentences of the top 3 hits (share of questions whose chosen sentence holds a gold answer).
+
 Uses seed 1 (questions and held-out articles); `rag eval` reports on seed 0. Prints hit@1/hit@5
 of each fusion variant and citation_support@1 of each sentence-scoring variant, so README
 claims about what won come from this output.
@@ -91,7 +95,45 @@ def main() -> None:
     for w in (0.2, 0.3, 0.4):
         sentence_rerank_variants(snap, qs, w * dense_all + (1 - w) * lex_bound_u, gold, report,
                                  f"bound+unknown {w}")
+    sentence_choice_variants(assistant, snap, qs, qvecs)
 
+
+def sentence_choice_variants(assistant, snap, qs, qvecs) -> None:
+    """Citation choice: features of each candidate sentence, then each scoring rule's accuracy."""
+    from rag.lexical import coverage, question_terms
+
+    results: dict[str, list[bool]] = {}
+    rules = {
+        "coverage only": lambda c: c["cov"],
+        "coverage + 0.3 prior": lambda c: c["cov"] + 0.3 * c["prior"],
+        "sentence cosine only": lambda c: c["dense"],
+        "coverage + cosine + 0.3 prior": lambda c: c["cov"] + c["dense"] + 0.3 * c["prior"],
+        "(coverage+context)/2 + cosine + 0.3 prior [shipped]":
+            lambda c: 0.5 * c["cov"] + 0.5 * c["ctx"] + c["dense"] + 0.3 * c["prior"],
+        "(coverage+context)/2 + 1.5 cosine + 0.3 prior":
+            lambda c: 0.5 * c["cov"] + 0.5 * c["ctx"] + 1.5 * c["dense"] + 0.3 * c["prior"],
+    }
+    for qi, q in enumerate(qs):
+        hits = assistant.search(q.question, k=3)
+        if not hits:
+            continue
+        qt = question_terms(q.question)
+        cands = []
+        for h in hits:
+            row = snap.row_of_chunk[h.chunk.id]
+            sims = np.asarray(snap.sentence_vectors_of(row), dtype=np.float32) @ qvecs[qi]
+            st = snap.sentence_terms(row)
+            for j, sent in enumerate(h.chunk.sentences):
+                cands.append({
+                    "cov": coverage(qt, st[j], snap.idf, snap.unknown_idf),
+                    "ctx": coverage(qt, st[j] | (st[j - 1] if j else frozenset()), snap.idf, snap.unknown_idf),
+                    "dense": float(sims[j]), "prior": h.score / hits[0].score,
+                    "ok": h.chunk.doc_id == q.doc_id and any(sent.start <= a and b <= sent.end for a, b in q.spans),
+                })
+        for name, rule in rules.items():
+            results.setdefault(name, []).append(max(cands, key=rule)["ok"])
+    for name, oks in results.items():
+        print(f"citation choice: {name:52s} {np.mean(oks):.3f}  (n={len(oks)})")
 
 
 

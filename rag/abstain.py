@@ -20,15 +20,15 @@ import math
 from dataclasses import dataclass
 
 # Fitted by benchmarks/calibrate_abstention.py (hybrid mode, seed 1, 2,500 questions).
-INTERCEPT = -9.180
-COEF_COVERAGE = 11.745
-COEF_DENSE = 2.753
-COEF_SENTENCE_DENSE = 9.679
-THRESHOLD = 0.82
+INTERCEPT = -9.043
+COEF_COVERAGE = 9.386
+COEF_DENSE = 4.241
+COEF_SENTENCE_DENSE = 8.629
+THRESHOLD = 0.83
 # Coverage only (lexical mode), same fit.
-INTERCEPT_LEXICAL = -4.777
-COEF_COVERAGE_LEXICAL = 14.927
-THRESHOLD_LEXICAL = 0.70
+INTERCEPT_LEXICAL = -4.544
+COEF_COVERAGE_LEXICAL = 12.321
+THRESHOLD_LEXICAL = 0.72
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from rag.chunking import ChunkingConfig
 from rag.config import Settings
 from rag.conversation import retrieval_query
 from rag.embedding import Embedder, canonical_model_id, make_embedder
-from rag.errors import IndexNotFoundError, InputError
+from rag.errors import IndexMismatchError, IndexNotFoundError, InputError, RagError
 from rag.indexer import IngestReport, Progress, ingest, remove_document
 from rag.retrieval import HybridRetriever, check_k
 from rag.store import IndexFolder, Snapshot, check_model
@@ -86,14 +86,16 @@ class Assistant:
         """Add or update articles; returns what happened. Bad files are skipped and reported."""
         paths = list(paths)
         with self._write_lock, self.folder.lock():
-            previous = self._load_for_write()
+            if rebuild:
+                # A rebuild starts from nothing but reuses what it can of the old index's vectors.
+                previous, cache = None, self._load_cache()
+            else:
+                previous = cache = self._load_for_write()
             if previous is not None and previous.manifest["chunking"] != self.chunking.__dict__:
                 raise InputError(f"{self.folder.path}: index was chunked with {previous.manifest['chunking']}, "
                                  f"settings say {self.chunking.__dict__}; rebuild with `rag ingest --rebuild PATH`")
-            # A rebuild starts from nothing but still reuses the old vectors as a cache.
-            snap, report = ingest(None if rebuild else previous, paths, self.embedder, self.chunking,
-                                  self.settings.max_bytes, prune=prune, show_progress=show_progress,
-                                  on_progress=on_progress, cache=previous)
+            snap, report = ingest(previous, paths, self.embedder, self.chunking, self.settings.max_bytes,
+                                  prune=prune, show_progress=show_progress, on_progress=on_progress, cache=cache)
             if snap is not None:
                 self.folder.write(snap)
                 self._snapshot, self._loaded = snap, True
@@ -104,6 +106,22 @@ class Assistant:
             return None
         snap = self.folder.load()
         check_model(snap.manifest, canonical_model_id(self.embedder.model_id), self.folder.path)
+        return snap
+
+    def _load_cache(self) -> Snapshot | None:
+        """The current index as an embedding cache, or None when it cannot serve as one
+        (missing, unreadable, another format or model): a rebuild must work in all those cases."""
+        if not self.folder.exists():
+            return None
+        try:
+            snap = self.folder.load()
+            check_model(snap.manifest, canonical_model_id(self.embedder.model_id), self.folder.path)
+        except IndexMismatchError as e:
+            if "analyzer" not in str(e):
+                return None
+            snap = self.folder.load(check=False)  # vectors are still good; only BM25 is stale
+        except RagError:
+            return None
         return snap
 
     def remove(self, doc_id: str) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from rag.citations import citation_problem
-from rag.errors import InputError
+from rag.errors import IndexMismatchError, InputError
 from rag.types import Answer
 
 KS = (1, 3, 5, 10)
@@ -229,7 +229,11 @@ def evaluate(dataset_path: str | Path, index_dir: str | Path | None = None, limi
     ingest_s, reused = 0.0, False
     if dataset.article_files:
         t0 = time.perf_counter()
-        report = assistant.ingest(dataset.article_files, prune=True, show_progress=show_progress)
+        try:
+            report = assistant.ingest(dataset.article_files, prune=True, show_progress=show_progress)
+        except IndexMismatchError:
+            # The evaluation index is a cache of this command's: rebuild it (vectors are reused).
+            report = assistant.ingest(dataset.article_files, rebuild=True, show_progress=show_progress)
         ingest_s = time.perf_counter() - t0
         reused = not report.changed
         if report.skipped:

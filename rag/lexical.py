@@ -1,8 +1,9 @@
 """Word-level text analysis shared by BM25 indexing and sentence scoring.
 
-Lower-cased word tokens, English stop words removed, Snowball-stemmed (PyStemmer), so
-"troops" matches "troop" and "flew" stays "flew". One function, used on both sides, so the
-query and the index can never disagree on what a term is.
+Lower-cased word tokens, English stop words removed, irregular verb forms mapped to their base
+("flew" -> "fly", rag/irregular.py), then Snowball-stemmed (PyStemmer), so "troops" matches
+"troop" and "flew" matches "fly". One function, used on both sides, so the query and the index
+can never disagree on what a term is.
 """
 
 from __future__ import annotations
@@ -12,8 +13,13 @@ from functools import lru_cache
 
 from bm25s.stopwords import STOPWORDS_EN
 
+from rag.irregular import BASE_FORM
+
 _WORD = re.compile(r"\w+(?:[.'’]\w+)*")
-_STOP = frozenset(STOPWORDS_EN) | {"s"}
+# Lucene's short list, plus the scaffolding of questions ("how", "when did"): in an article they
+# carry no evidence, and a question word missing from a sentence must not count against it.
+_STOP = frozenset(STOPWORDS_EN) | {"s", "how", "what", "which", "who", "whom", "whose", "when", "where",
+                                   "why", "do", "does", "doing"}
 
 
 @lru_cache(maxsize=1)
@@ -26,7 +32,8 @@ def _stemmer():
 def terms(text: str) -> list[str]:
     words = [w.replace("’", "'").replace(".", "") for w in _WORD.findall(text.lower())]
     words = [w.split("'")[0] if w.endswith(("'s", "'t")) else w for w in words]
-    return _stemmer().stemWords([w for w in words if w and w not in _STOP])
+    words = [BASE_FORM.get(w, w) for w in words if w]
+    return _stemmer().stemWords([w for w in words if w not in _STOP])
 
 
 def terms_batch(texts: list[str]) -> list[list[str]]:

@@ -34,7 +34,7 @@ from rag.types import Chunk, DocumentRecord
 from rag.vectors import FaissFlatIndex, VectorIndex, load_index
 
 FORMAT_VERSION = 1
-LEXICAL_ANALYZER = "words-lower-stop_en-snowball_en"
+LEXICAL_ANALYZER = "words-lower-stop_en-irregular_en-snowball_en"
 
 
 def now_iso() -> str:
@@ -183,11 +183,12 @@ class IndexFolder:
             raise IndexNotFoundError(f"no index at {self.path}; create one with `rag ingest PATH --index {self.path}`")
         return _read_json(version / "manifest.json")
 
-    def load(self) -> Snapshot:
+    def load(self, check: bool = True) -> Snapshot:
+        """The current version. `check=False` skips the analyzer check (for use as a cache only)."""
         manifest = self.read_manifest()
         version = self.current_version()
         assert version is not None  # read_manifest raised otherwise
-        check_format(manifest, self.path)
+        check_format(manifest, self.path, check_analyzer=check)
         try:
             documents, raw_texts = {}, {}
             for d in _read_jsonl(version / "documents.jsonl"):
@@ -251,11 +252,16 @@ class IndexFolder:
         return handle
 
 
-def check_format(manifest: dict[str, Any], where: Path) -> None:
+def check_format(manifest: dict[str, Any], where: Path, check_analyzer: bool = True) -> None:
     found = manifest.get("format_version")
     if found != FORMAT_VERSION:
         raise IndexMismatchError(f"{where}: index format version {found}, this program reads version "
                                  f"{FORMAT_VERSION}; rebuild with `rag ingest --rebuild PATH`")
+    analyzer = manifest.get("lexical_analyzer")
+    if check_analyzer and analyzer != LEXICAL_ANALYZER:
+        raise IndexMismatchError(f"{where}: BM25 index was built with analyzer {analyzer!r}, this program "
+                                 f"uses {LEXICAL_ANALYZER!r}; rebuild with `rag ingest --rebuild PATH` "
+                                 "(embeddings are reused, only the lexical index is rebuilt)")
 
 
 def check_model(manifest: dict[str, Any], model_id: str, where: Path) -> None:

@@ -142,3 +142,20 @@ def test_rebuild_reuses_cached_vectors(corpus, tmp_path, embedder):
     a.ingest([corpus])
     report = a.ingest([corpus], rebuild=True)
     assert report.chunks_embedded == 0 or report.chunks_reused > 0
+
+
+def test_rebuild_works_with_new_chunking_and_stale_analyzer(corpus, tmp_path, embedder):
+    make_assistant(tmp_path / "idx", embedder).ingest([corpus])
+    manifest_path = IndexFolder(tmp_path / "idx").current_version() / "manifest.json"
+    m = json.loads(manifest_path.read_text())
+    m["lexical_analyzer"] = "an-older-analyzer"
+    manifest_path.write_text(json.dumps(m))
+    with pytest.raises(IndexMismatchError, match="an-older-analyzer"):
+        make_assistant(tmp_path / "idx", embedder).ask("river?")
+    report = make_assistant(tmp_path / "idx", embedder).ingest([corpus], rebuild=True)
+    assert report.chunks_embedded == 0 and report.chunks_reused > 0  # vectors came from the old index
+    smaller = make_assistant(tmp_path / "idx", embedder, chunk_tokens=60)
+    with pytest.raises(InputError, match="chunked with"):
+        smaller.ingest([corpus])
+    report = smaller.ingest([corpus], rebuild=True)
+    assert report.added and smaller.ask("How high is Beta mountain?").citations
