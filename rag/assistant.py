@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -17,7 +18,7 @@ from rag.chunking import ChunkingConfig
 from rag.config import Settings
 from rag.conversation import retrieval_query
 from rag.embedding import Embedder, canonical_model_id, make_embedder
-from rag.errors import IndexMismatchError, IndexNotFoundError, InputError, RagError
+from rag.errors import IndexNotFoundError, InputError, RagError
 from rag.indexer import IngestReport, Progress, ingest, remove_document
 from rag.retrieval import HybridRetriever, check_k
 from rag.store import IndexFolder, Snapshot, check_model
@@ -114,12 +115,9 @@ class Assistant:
         if not self.folder.exists():
             return None
         try:
-            snap = self.folder.load()
+            # The lexical analyzer may be stale (a rebuild fixes that); vectors are still good.
+            snap = self.folder.load(check=False)
             check_model(snap.manifest, canonical_model_id(self.embedder.model_id), self.folder.path)
-        except IndexMismatchError as e:
-            if "analyzer" not in str(e):
-                return None
-            snap = self.folder.load(check=False)  # vectors are still good; only BM25 is stale
         except RagError:
             return None
         return snap
@@ -172,4 +170,4 @@ class Assistant:
         answer = answerer.answer(question, hits, query=query, query_vector=qvec, question_vector=question_vec)
         t2 = time.perf_counter()
         timings = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}
-        return type(answer)(**{**answer.__dict__, "timings_ms": timings})
+        return replace(answer, timings_ms=timings)

@@ -36,10 +36,6 @@ def terms(text: str) -> list[str]:
     return _stemmer().stemWords([w for w in words if w not in _STOP])
 
 
-def terms_batch(texts: list[str]) -> list[list[str]]:
-    return [terms(t) for t in texts]
-
-
 # Words that shape a question but are not evidence ("how many", "what kind"). Dropped from the
 # query side of sentence coverage only; BM25 still sees them on both sides.
 _QUESTION_WORDS = ("many", "much", "kind", "type", "sort", "name", "called")

@@ -45,9 +45,6 @@ class MappedBuilder:
         self._parts.append(text)
         self._offsets.extend([raw_at] * len(text))
 
-    def ends_with(self, suffix: str) -> bool:
-        return "".join(self._parts[-3:]).endswith(suffix) if self._parts else False
-
     def __len__(self) -> int:
         return len(self._offsets)
 
