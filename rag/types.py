@@ -112,7 +112,9 @@ class Answer:
     citations: tuple[Citation, ...]
     hits: tuple[Hit, ...]
     timings_ms: dict[str, float]
-    confidence: float = 0.0  # calibrated probability that the articles answer the question
+    # Calibrated probability that the articles answer the question (rag/abstain.py). Python
+    # only: the JSON schema below is the one the issue fixed, and clients match it exactly.
+    confidence: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON schema of `rag ask --json` and `POST /api/ask`."""
@@ -120,7 +122,6 @@ class Answer:
             "question": self.question,
             "answer": self.answer,
             "abstained": self.abstained,
-            "confidence": round(self.confidence, 4),
             "citations": [c.to_dict() for c in self.citations],
             "hits": [h.to_dict() for h in self.hits],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},

@@ -27,7 +27,7 @@ def test_ask_json_matches_schema_and_citations_verify(cli_index, capsys):
     capsys.readouterr()
     assert main(["ask", "How long did the missile stay airborne?", "--index", str(index), "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
-    assert set(d) == {"question", "answer", "abstained", "confidence", "citations", "hits", "timings_ms"}
+    assert set(d) == {"question", "answer", "abstained", "citations", "hits", "timings_ms"}
     assert d["citations"] and not d["abstained"]
     for c in d["citations"]:
         assert citation_problem_for(Citation(**c)) is None
