@@ -40,9 +40,9 @@ bench: install
 	$(PY) benchmarks/cold.py --out bench-out
 
 bench-quick: install
-	$(PY) benchmarks/ingest.py --squad $(SQUAD) --articles 6 --questions 200 --out bench-out
+	$(PY) benchmarks/ingest.py --squad $(SQUAD) --articles 6 --questions 200 --rounds 1 --out bench-out
 	$(PY) benchmarks/query.py --squad $(SQUAD) --sizes 10000,100000 --queries 50 --pool-articles 12 \
-		--recall-vectors 5000 --recall-queries 200 --out bench-out
+		--recall-vectors 10000 --recall-queries 200 --out bench-out
 	$(PY) benchmarks/cold.py --runs 2 --out bench-out
 
 clean:

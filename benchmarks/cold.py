@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     index = args.out / "cache" / "seed-index"
+    shutil.rmtree(index, ignore_errors=True)  # always this program's format and analyzer
     subprocess.run([*rag_command(), "ingest", str(ROOT / "seeds"), "--index", str(index), "--quiet"],
                    check=True, capture_output=True)
     rows = []

@@ -151,9 +151,15 @@ def write_json(out: Path, name: str, data: Any) -> Path:
 
 
 class Timer:
+    """Wall seconds, and CPU seconds of this process (all threads)."""
+
+    seconds = 0.0
+    cpu = 0.0
+
     def __enter__(self) -> Timer:
-        self.start = time.perf_counter()
+        self.start, self.cpu_start = time.perf_counter(), time.process_time()
         return self
 
     def __exit__(self, *exc) -> None:
         self.seconds = time.perf_counter() - self.start
+        self.cpu = time.process_time() - self.cpu_start

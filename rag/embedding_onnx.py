@@ -6,13 +6,16 @@ torch at run time: cold start pays only for onnxruntime and the tokenizers libra
 
 The export happens once, locally, and is cached under
 `$RAG_CACHE_DIR/onnx/<sha256 of the model files>/` (default `~/.cache/rag`):
-    model.onnx       fp32 graph (torch.onnx), transformer + mean pooling + L2 normalisation
-    model.int8.onnx  `quantize_dynamic(per_channel=True)`: int8 weights, activations quantized on the fly
-Nothing is downloaded. Dynamic quantization scales activations per batch, so a text's vector
+    model.int8.onnx  transformer + mean pooling + L2 normalisation, exported with torch.onnx
+                     and quantized with `quantize_dynamic(per_channel=True)`: int8 weights per
+                     output channel, activations quantized on the fly (the fp32 graph is dropped)
+    source.json      what it was made from
+Nothing is downloaded. `model_id` is the fp32 model's id, so an index built with either encoder
+is queried by either. Dynamic quantization scales activations per batch, so a text's vector
 moves slightly with the batch it is in (cosine ~0.99 between batchings, as close to fp32 as
-ever); batches are formed by length, which also keeps padding small. `model_id` is the fp32 model's id, so an index built with either encoder
-is queried by either. What this module does not do: GPUs, static (calibrated) quantization, or
-models that are not BERT-like sentence-transformers with mean pooling.
+ever); batches are formed by length, which also keeps padding small.
+What this module does not do: GPUs, static (calibrated) quantization, sentence vectors
+(`embed_passages`), or models that are not BERT-like sentence-transformers with mean pooling.
 """
 
 from __future__ import annotations

@@ -87,3 +87,36 @@ def test_fit_index_switches_kind_by_size():
     shrunk = fit_index(grown, keep, vectors[: len(keep)])
     assert isinstance(shrunk, FaissFlatIndex) and len(shrunk) == len(keep)
     np.testing.assert_array_equal(shrunk.search(vectors[:5], 1)[1][:, 0], keep[:5])
+
+
+def test_ivf_index_round_trips_through_the_index_folder(tmp_path):
+    """The manifest names the index kind, and loading reads that kind back (rag/store.py)."""
+    from rag.chunking import ChunkingConfig
+    from rag.store import IndexFolder, empty_manifest, make_snapshot
+    from rag.types import Chunk, DocumentRecord, Sentence
+
+    rng = np.random.default_rng(3)
+    n, dim = 3000, 16
+    vectors = _clustered(rng, n, dim)
+    words = [f"w{i}" for i in range(200)]
+    raw = " ".join(f"{words[i % 200]} {words[(i * 7) % 200]}." for i in range(n))
+    chunks, pos = [], 0
+    for i in range(n):
+        text = f"{words[i % 200]} {words[(i * 7) % 200]}."
+        chunks.append(Chunk(id=f"c{i}", doc_id="doc.txt", index=i, title="Doc", text=text, start=pos,
+                            end=pos + len(text), sentences=(Sentence(text, pos, pos + len(text)),), n_tokens=3))
+        pos += len(text) + 1
+    doc = DocumentRecord(id="doc.txt", source=str(tmp_path / "doc.txt"), title="Doc", content_hash="x",
+                         n_chars=len(raw), n_chunks=n, ingested_at="2026-01-01T00:00:00+00:00")
+    vids = np.arange(n, dtype=np.int64) + 1000
+    index = FaissIVFIndex.build(dim, vids, vectors, nlist=64, nprobe=16)
+    manifest = empty_manifest("test-model", dim, ChunkingConfig().__dict__.copy())
+    snap = make_snapshot(manifest, {"doc.txt": doc}, {"doc.txt": raw}, chunks, vids, vectors, index)
+    assert snap.manifest["vector_index"] == FaissIVFIndex.kind
+
+    folder = IndexFolder(tmp_path / "index")
+    folder.write(snap)
+    loaded = folder.load()
+    assert loaded.manifest["vector_index"] == FaissIVFIndex.kind
+    assert isinstance(loaded.vector_index, FaissIVFIndex) and loaded.vector_index.nprobe == 16
+    np.testing.assert_array_equal(loaded.vector_index.search(vectors[:20], 5)[1], index.search(vectors[:20], 5)[1])
