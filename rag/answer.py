@@ -40,9 +40,9 @@ class SentenceIndex(Protocol):
 
     def source_of(self, doc_id: str) -> str: ...
 
-    def chunk_sentence_terms(self, chunk_id: str) -> list[frozenset[str]]: ...
+    def sentence_terms(self, row: int) -> list[frozenset[str]]: ...
 
-    def chunk_sentence_vectors(self, chunk_id: str) -> np.ndarray | None: ...
+    def sentence_vectors_of(self, row: int) -> np.ndarray | None: ...
 
 
 @dataclass(frozen=True)
@@ -97,11 +97,11 @@ class ExtractiveAnswerer:
         out = []
         for hit in hits[: cfg.hits_considered]:
             prior = hit.score / top_score if top_score > 0 else 0.0
-            vectors = self.index.chunk_sentence_vectors(hit.chunk.id) if query_vector is not None else None
+            vectors = self.index.sentence_vectors_of(hit.row) if query_vector is not None else None
             sims = (np.asarray(vectors, dtype=np.float32) @ query_vector) if vectors is not None else None
             if sims is not None and question_vector is not None:
                 sims = np.maximum(sims, np.asarray(vectors, dtype=np.float32) @ question_vector)
-            sentence_terms = self.index.chunk_sentence_terms(hit.chunk.id)
+            sentence_terms = self.index.sentence_terms(hit.row)
             for j, sentence in enumerate(hit.chunk.sentences):
                 s_terms = sentence_terms[j]
                 with_previous = s_terms | sentence_terms[j - 1] if j else s_terms

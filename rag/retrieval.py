@@ -70,7 +70,7 @@ class HybridRetriever:
         if self.mode != "lexical":
             qvec = self.embedder.embed_query(query)
             _, vids = snap.vector_index.search(qvec[None, :], n_cand)
-            dense_rows = np.array([snap.row_of_vid[int(v)] for v in vids[0] if v >= 0], dtype=np.int64)
+            dense_rows = snap.rows_of(vids[0][vids[0] >= 0])
         bm25 = None
         if self.mode != "dense" and q_terms:
             bm25 = snap.bm25.get_scores(q_terms)
@@ -90,7 +90,7 @@ class HybridRetriever:
                              for r in rows])
             fused = fused + self.fusion.sentence_weight * best
         order = np.argsort(-fused, kind="stable")[:k]
-        return [Hit(chunk=snap.chunks[int(rows[i])], rank=r + 1, score=float(fused[i]),
+        return [Hit(chunk=snap.chunks[int(rows[i])], rank=r + 1, score=float(fused[i]), row=int(rows[i]),
                     dense=None if dense is None else float(dense[i]),
                     lexical=None if lexical is None else float(lexical[i]))
                 for r, i in enumerate(order)]

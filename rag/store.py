@@ -5,7 +5,9 @@ On disk, under the index folder:
     v000007/             one complete version:
       manifest.json      format version, model, dimension, tokenizer, chunking, counts, times
       documents.jsonl    one document per line, with its raw text (citations are checked on it)
-      chunks.jsonl       one chunk per line, in the row order of vectors.npy
+      chunks.jsonl       one chunk per line, in the row order of vectors.npy (read on demand)
+      chunk_offsets.npy  byte offset of each line of chunks.jsonl; vids.npy: each row's vector id
+      sentence_start.npy first sentence_vectors row of each chunk (prefix sums)
       vectors.npy        float32 unit vectors (also the embedding cache)
       sentence_vectors.npy  float16 unit vectors, one per sentence of each chunk, in chunk order
       index.faiss        the FAISS index over those vectors (ids = chunk "vid")
@@ -18,17 +20,20 @@ mutated after it is built: readers keep the one they started with while a writer
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import shutil
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import cached_property
+from collections.abc import Sequence
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from rag.chunk_table import ChunkTable
 from rag.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError
 from rag.types import Chunk, DocumentRecord
 from rag.vectors import FaissFlatIndex, VectorIndex, load_index
@@ -46,40 +51,57 @@ class Snapshot:
     manifest: dict[str, Any]
     documents: dict[str, DocumentRecord]
     raw_texts: dict[str, str]
-    chunks: list[Chunk]  # row order
-    vids: np.ndarray  # int64 vector id of each row
-    vectors: np.ndarray  # float32 (rows, dim)
+    chunks: Sequence[Chunk]  # row order; a list when built in memory, a ChunkTable when loaded
+    vids: np.ndarray  # int64 vector id of each row, strictly increasing (new chunks get new ids)
+    vectors: np.ndarray  # float32 (rows, dim); memory-mapped when loaded
     vector_index: VectorIndex
     bm25: Any  # bm25s.BM25 over the chunks, doc i = row i
-    row_of_vid: dict[int, int] = field(repr=False, default_factory=dict)
     # One row per sentence, chunks in row order (float16; None for an embedder without them).
     sentence_vectors: np.ndarray | None = field(repr=False, default=None)
+    sentence_start: np.ndarray | None = field(repr=False, default=None)  # see sentence_row_start
+
+    def __post_init__(self) -> None:
+        if len(self.vids) > 1 and not np.all(np.diff(self.vids) > 0):
+            raise CorruptIndexError("chunk vector ids are not strictly increasing; rebuild the index")
+
+    def rows_of(self, vids: np.ndarray) -> np.ndarray:
+        """Rows of the given vector ids (ids are sorted, so a binary search, no id->row map)."""
+        vids = np.asarray(vids, dtype=np.int64)
+        rows = np.searchsorted(self.vids, vids)
+        found = (rows < len(self.vids)) & (self.vids[np.minimum(rows, len(self.vids) - 1)] == vids)
+        return rows[found]
 
     @cached_property
     def sentence_row_start(self) -> np.ndarray:
         """First row in sentence_vectors of each chunk's sentences (prefix sums)."""
+        if self.sentence_start is not None:
+            return self.sentence_start
         counts = np.array([len(c.sentences) for c in self.chunks], dtype=np.int64)
         return np.concatenate([[0], np.cumsum(counts)])
-
-    @cached_property
-    def row_of_chunk(self) -> dict[str, int]:
-        return {c.id: i for i, c in enumerate(self.chunks)}
 
     # -- what rag.answer.SentenceIndex asks for --------------------------------------------
     def source_of(self, doc_id: str) -> str:
         return self.documents[doc_id].source
-
-    def chunk_sentence_terms(self, chunk_id: str) -> list[frozenset[str]]:
-        return self.sentence_terms(self.row_of_chunk[chunk_id])
-
-    def chunk_sentence_vectors(self, chunk_id: str) -> np.ndarray | None:
-        return self.sentence_vectors_of(self.row_of_chunk[chunk_id])
 
     def sentence_vectors_of(self, row: int) -> np.ndarray | None:
         if self.sentence_vectors is None:
             return None
         a, b = self.sentence_row_start[row], self.sentence_row_start[row + 1]
         return self.sentence_vectors[a:b]
+
+    def sentence_terms(self, row: int) -> list[frozenset[str]]:
+        """Analysed terms of each sentence of chunk `row` (a bounded cache: hot rows stay)."""
+        return self._sentence_terms_cache(row)
+
+    @cached_property
+    def _sentence_terms_cache(self):
+        from rag.lexical import terms
+
+        @lru_cache(maxsize=16384)
+        def compute(row: int) -> list[frozenset[str]]:
+            return [frozenset(terms(s.text)) for s in self.chunks[row].sentences]
+
+        return compute
 
     @cached_property
     def idf(self) -> dict[str, float]:
@@ -96,20 +118,6 @@ class Snapshot:
         n = max(1, len(self.chunks))
         return float(np.log(1 + (n - 1 + 0.5) / 1.5))
 
-    @cached_property
-    def _sentence_terms(self) -> dict[int, list[frozenset[str]]]:
-        return {}
-
-    def sentence_terms(self, row: int) -> list[frozenset[str]]:
-        """Analysed terms of each sentence of chunk `row`, computed on first use and kept."""
-        cached = self._sentence_terms.get(row)
-        if cached is None:
-            from rag.lexical import terms
-
-            cached = [frozenset(terms(s.text)) for s in self.chunks[row].sentences]
-            self._sentence_terms[row] = cached
-        return cached
-
     @property
     def model(self) -> str:
         return self.manifest["model"]["id"]
@@ -119,7 +127,7 @@ class Snapshot:
         return int(self.manifest["model"]["dim"])
 
 
-def build_bm25(chunks: list[Chunk]):
+def build_bm25(chunks: Sequence[Chunk]):
     import bm25s
 
     from rag.lexical import terms
@@ -131,14 +139,13 @@ def build_bm25(chunks: list[Chunk]):
 
 
 def make_snapshot(manifest: dict[str, Any], documents: dict[str, DocumentRecord], raw_texts: dict[str, str],
-                  chunks: list[Chunk], vids: np.ndarray, vectors: np.ndarray, vector_index: VectorIndex,
+                  chunks: Sequence[Chunk], vids: np.ndarray, vectors: np.ndarray, vector_index: VectorIndex,
                   bm25=None, sentence_vectors: np.ndarray | None = None) -> Snapshot:
     manifest = {**manifest, "vector_index": vector_index.kind,
                 "counts": {"documents": len(documents), "chunks": len(chunks)}}
     manifest["sentence_vectors"] = sentence_vectors is not None
     return Snapshot(manifest, documents, raw_texts, chunks, vids, vectors, vector_index,
-                    bm25 if bm25 is not None else build_bm25(chunks),
-                    {int(v): i for i, v in enumerate(vids)}, sentence_vectors)
+                    bm25 if bm25 is not None else build_bm25(chunks), sentence_vectors)
 
 
 def empty_manifest(model: str, dim: int, chunking: dict[str, Any]) -> dict[str, Any]:
@@ -194,14 +201,18 @@ class IndexFolder:
             for d in _read_jsonl(version / "documents.jsonl"):
                 raw_texts[d["id"]] = d.pop("raw")
                 documents[d["id"]] = DocumentRecord(**d)
-            chunk_rows = list(_read_jsonl(version / "chunks.jsonl"))
-            chunks = [Chunk.from_dict({k: v for k, v in r.items() if k != "vid"}) for r in chunk_rows]
-            vids = np.array([r["vid"] for r in chunk_rows], dtype=np.int64)
-            vectors = np.load(version / "vectors.npy", allow_pickle=False)
+            chunks = ChunkTable(version / "chunks.jsonl", _load_optional(version / "chunk_offsets.npy"))
+            vids = _load_optional(version / "vids.npy")
+            if vids is None:  # written before vids.npy existed
+                vids = np.array([r["vid"] for r in _read_jsonl(version / "chunks.jsonl")], dtype=np.int64)
+            sentence_start = _load_optional(version / "sentence_start.npy")
+            # Memory-mapped: retrieval touches the rows of its candidates only.
+            vectors = _random_access(np.load(version / "vectors.npy", allow_pickle=False, mmap_mode="r"))
             sentence_vectors = None
             if manifest.get("sentence_vectors"):
                 # Memory-mapped: only the sentences of retrieved chunks are ever paged in.
-                sentence_vectors = np.load(version / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
+                sentence_vectors = _random_access(
+                    np.load(version / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r"))
             dim = int(manifest["model"]["dim"])
             vector_index = load_index(version / "index.faiss", dim, manifest.get("vector_index", FaissFlatIndex.kind))
             import bm25s
@@ -210,15 +221,15 @@ class IndexFolder:
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
             raise CorruptIndexError(f"{version}: cannot read index ({type(e).__name__}: {e}); "
                                     "rebuild with `rag ingest --rebuild PATH`") from None
-        if vectors.shape != (len(chunks), dim) or len(vector_index) != len(chunks):
-            raise CorruptIndexError(f"{version}: {len(chunks)} chunks but vectors {vectors.shape} and "
+        if vectors.shape != (len(chunks), dim) or len(vector_index) != len(chunks) or len(vids) != len(chunks):
+            raise CorruptIndexError(f"{version}: {len(chunks)} chunks but {len(vids)} ids, vectors {vectors.shape} and "
                                     f"{len(vector_index)} in index.faiss; rebuild with `rag ingest --rebuild PATH`")
-        n_sentences = sum(len(c.sentences) for c in chunks)
-        if sentence_vectors is not None and sentence_vectors.shape != (n_sentences, dim):
-            raise CorruptIndexError(f"{version}: {n_sentences} sentences but sentence_vectors "
+        snap = Snapshot(manifest, documents, raw_texts, chunks, vids, vectors, vector_index, bm25,
+                        sentence_vectors, sentence_start)
+        if sentence_vectors is not None and sentence_vectors.shape != (int(snap.sentence_row_start[-1]), dim):
+            raise CorruptIndexError(f"{version}: {int(snap.sentence_row_start[-1])} sentences but sentence_vectors "
                                     f"{sentence_vectors.shape}; rebuild with `rag ingest --rebuild PATH`")
-        return Snapshot(manifest, documents, raw_texts, chunks, vids, vectors, vector_index, bm25,
-                        {int(v): i for i, v in enumerate(vids)}, sentence_vectors)
+        return snap
 
     def write(self, snap: Snapshot) -> Path:
         """Write `snap` as a new version and make it current; the old version is then removed."""
@@ -277,9 +288,15 @@ def _write_version(folder: Path, snap: Snapshot) -> None:
         for doc_id in sorted(snap.documents):
             row = {**snap.documents[doc_id].to_dict(), "raw": snap.raw_texts[doc_id]}
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    with open(folder / "chunks.jsonl", "w", encoding="utf-8") as f:
+    offsets = [0]
+    with open(folder / "chunks.jsonl", "wb") as f:
         for chunk, vid in zip(snap.chunks, snap.vids):
-            f.write(json.dumps({"vid": int(vid), **chunk.to_dict()}, ensure_ascii=False) + "\n")
+            line = (json.dumps({"vid": int(vid), **chunk.to_dict()}, ensure_ascii=False) + "\n").encode("utf-8")
+            f.write(line)
+            offsets.append(offsets[-1] + len(line))
+    np.save(folder / "chunk_offsets.npy", np.array(offsets, dtype=np.int64), allow_pickle=False)
+    np.save(folder / "vids.npy", np.asarray(snap.vids, dtype=np.int64), allow_pickle=False)
+    np.save(folder / "sentence_start.npy", np.asarray(snap.sentence_row_start, dtype=np.int64), allow_pickle=False)
     np.save(folder / "vectors.npy", snap.vectors, allow_pickle=False)
     if snap.sentence_vectors is not None:
         np.save(folder / "sentence_vectors.npy", np.asarray(snap.sentence_vectors, dtype=np.float16), allow_pickle=False)
@@ -300,6 +317,19 @@ def _atomic_write_text(path: Path, text: str) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def _random_access(array: np.ndarray) -> np.ndarray:
+    """Tell the kernel a memory-mapped array is read at random rows: no read-ahead, which would
+    otherwise page in (and count as resident) hundreds of KB around every row a query touches."""
+    mm = getattr(array, "_mmap", None)
+    if mm is not None and hasattr(mm, "madvise"):
+        mm.madvise(mmap.MADV_RANDOM)
+    return array
+
+
+def _load_optional(path: Path) -> np.ndarray | None:
+    return np.load(path, allow_pickle=False) if path.exists() else None
 
 
 def _read_json(path: Path) -> dict[str, Any]:

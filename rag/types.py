@@ -71,6 +71,7 @@ class Hit:
     score: float  # the fused score that ordered the hits
     dense: float | None  # cosine similarity, None when the dense side did not return it
     lexical: float | None  # BM25 score, None when the lexical side did not return it
+    row: int = -1  # the chunk's row in the snapshot it came from (internal; not serialised)
 
     def to_dict(self) -> dict[str, Any]:
         c = self.chunk

@@ -159,3 +159,34 @@ def test_rebuild_works_with_new_chunking_and_stale_analyzer(corpus, tmp_path, em
         smaller.ingest([corpus])
     report = smaller.ingest([corpus], rebuild=True)
     assert report.added and smaller.ask("How high is Beta mountain?").citations
+
+
+def test_loaded_index_reads_chunks_on_demand_and_outlives_a_swap(corpus, tmp_path, embedder):
+    from rag.chunk_table import ChunkTable
+
+    make_assistant(tmp_path / "idx", embedder).ingest([corpus])
+    reader = make_assistant(tmp_path / "idx", embedder)
+    old = reader.snapshot
+    assert isinstance(old.chunks, ChunkTable)  # records stay on disk until a query needs one
+    old_version = IndexFolder(tmp_path / "idx").current_version()
+    writer = make_assistant(tmp_path / "idx", embedder)
+    (corpus / "gamma.txt").write_text("Gamma lake is 80 metres deep. Trout live there.\n")
+    writer.ingest([corpus])
+    assert not old_version.exists()  # the writer replaced and deleted the version the reader holds
+    # The reader's snapshot still answers from its own (now deleted) version, whole.
+    hits = reader.retriever(snapshot=old).retrieve("How high is Beta mountain?", 3)
+    assert hits and all(h.chunk.doc_id != "gamma.txt" for h in hits)
+    assert "beta.txt" in {h.chunk.doc_id for h in hits}
+    assert make_assistant(tmp_path / "idx", embedder).ask("How deep is Gamma lake?").citations[0].doc_id == "gamma.txt"
+
+
+def test_a_corrupt_chunk_line_is_a_clear_error(corpus, tmp_path, embedder):
+    make_assistant(tmp_path / "idx", embedder).ingest([corpus])
+    version = IndexFolder(tmp_path / "idx").current_version()
+    path = version / "chunks.jsonl"
+    data = bytearray(path.read_bytes())
+    data[5:15] = b"#" * 10  # same length, so the offsets still line up
+    path.write_bytes(bytes(data))
+    snap = make_assistant(tmp_path / "idx", embedder).snapshot
+    with pytest.raises(CorruptIndexError, match="line 1"):
+        snap.chunks[0]

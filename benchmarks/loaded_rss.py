@@ -1,0 +1,61 @@
+"""Resident memory of an index loaded from disk, as a server holds it after answering.
+
+    .venv/bin/python benchmarks/loaded_rss.py INDEX_DIR QUESTIONS.json
+
+Prints JSON: memory after imports and the query encoder (int8, small), after `IndexFolder.load`,
+and after asking the questions. Resident memory is split the way the kernel counts it:
+`anon` is the process's own heap (FAISS lists, BM25 arrays, records, caches) and cannot be
+given back; `file` is page cache of the memory-mapped files (vectors.npy, chunks.jsonl,
+sentence vectors) that the kernel maps in generously here and reclaims under pressure.
+`index_anon_bytes` (after questions minus before loading) is what the 4 GiB target is about.
+Run by benchmarks/query.py in a fresh process per size, so nothing else is in its heap.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+def memory() -> dict[str, int]:
+    out = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "RssAnon", "RssFile"):
+            out[key] = int(value.split()[0]) * 1024
+    return out
+
+
+def main(index_dir: str, questions_path: str) -> None:
+    import bm25s  # noqa: F401  (imports are not the index)
+    import faiss  # noqa: F401
+
+    from rag.assistant import Assistant
+    from rag.embedding_onnx import OnnxInt8Embedder
+
+    questions = json.loads(Path(questions_path).read_text())
+    embedder = OnnxInt8Embedder()
+    embedder.warm_up()
+    embedder.embed_query("warm up")
+    for q in questions:  # the encoder's buffers grow to the longest question: not the index
+        embedder.embed_query(q)
+    gc.collect()
+    before = memory()
+    assistant = Assistant.open(index_dir, embedder=embedder)
+    snap = assistant.require_snapshot()
+    loaded = memory()
+    for q in questions:
+        assistant.ask(q, k=10)
+    after = memory()
+    print(json.dumps({"chunks": len(snap.chunks), "before": before, "loaded": loaded, "after_questions": after,
+                      "index_anon_bytes": after["RssAnon"] - before["RssAnon"],
+                      "index_file_bytes": after["RssFile"] - before["RssFile"]}))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
