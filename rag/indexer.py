@@ -77,10 +77,10 @@ def ingest(previous: Snapshot | None, paths: list[str | Path], embedder: Embedde
             on_progress("reading", i, len(files))
         try:
             data = read_bytes_checked(path, max_bytes)
-            if doc_id in old_docs and old_docs[doc_id].content_hash == content_hash(data):
+            if doc_id in old_docs and old_docs[doc_id].content_hash == content_hash(path, data):
                 report.unchanged.append(doc_id)
                 continue
-            article = read_article(path, max_bytes)
+            article = read_article(path, max_bytes, data)
         except InputError as e:
             report.skipped.append(str(e))
             continue

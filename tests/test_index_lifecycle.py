@@ -190,3 +190,12 @@ def test_a_corrupt_chunk_line_is_a_clear_error(corpus, tmp_path, embedder):
     snap = make_assistant(tmp_path / "idx", embedder).snapshot
     with pytest.raises(CorruptIndexError, match="line 1"):
         snap.chunks[0]
+
+
+def test_a_changed_sidecar_title_reingests_the_file(corpus, tmp_path, embedder):
+    a = make_assistant(tmp_path / "idx", embedder)
+    a.ingest([corpus])
+    (corpus / "alpha.meta.json").write_text('{"title": "The Alpha river"}')
+    report = a.ingest([corpus])
+    assert report.updated == ["alpha.txt"]
+    assert a.snapshot.documents["alpha.txt"].title == "The Alpha river"

@@ -33,8 +33,13 @@ class Article:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def content_hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def content_hash(path: Path, data: bytes) -> str:
+    """sha256 of the file's bytes and of its metadata sidecar, if any: a new title re-ingests."""
+    h = hashlib.sha256(data)
+    meta = sidecar_path(path)
+    if meta.is_file():
+        h.update(b"\x00meta\x00" + meta.read_bytes())
+    return h.hexdigest()
 
 
 def read_bytes_checked(path: Path, max_bytes: int) -> bytes:
@@ -66,8 +71,9 @@ def decode(path: Path, data: bytes) -> str:
     return text
 
 
-def read_article(path: Path, max_bytes: int) -> Article:
-    data = read_bytes_checked(path, max_bytes)
+def read_article(path: Path, max_bytes: int, data: bytes | None = None) -> Article:
+    """`data`: the file's bytes when the caller already read them with read_bytes_checked."""
+    data = read_bytes_checked(path, max_bytes) if data is None else data
     raw = decode(path, data)
     suffix = path.suffix.lower()
     if suffix in (".html", ".htm"):
@@ -82,7 +88,7 @@ def read_article(path: Path, max_bytes: int) -> Article:
     meta.update(_sidecar(path))
     title = str(meta.pop("title", "") or "").strip() or _first_line(clean.text) or path.stem
     return Article(path=path, raw=raw, clean=clean, title=title,
-                   content_hash=content_hash(data), metadata=meta)
+                   content_hash=content_hash(path, data), metadata=meta)
 
 
 def sidecar_path(path: Path) -> Path:
