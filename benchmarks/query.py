@@ -218,6 +218,7 @@ def run_size(n: int, pool, table_: TermTable, embedders: dict, ask_qs, search_qs
         "rss_delta_bytes": rss_bytes() - rss0,
         "loaded_anon_bytes": loaded["index_anon_bytes"], "loaded_anon_per_chunk": loaded["index_anon_bytes"] / n,
         "loaded_file_bytes": loaded["index_file_bytes"], "disk_bytes": loaded["disk_bytes"],
+        "loaded_ask_ms_p50_int8": loaded["ask_ms_p50"], "loaded_ask_ms_p95_int8": loaded["ask_ms_p95"],
         "build_s": t_faiss.seconds + t_bm25.seconds, "faiss_build_s": t_faiss.seconds,
         "bm25_build_s": t_bm25.seconds,
         "nlist": getattr(index, "nlist", None), "nprobe": getattr(index, "nprobe", None),
@@ -410,10 +411,11 @@ def main(argv: list[str] | None = None) -> int:
     print(table([{"n_chunks": r["n_chunks"], **{k: v / r["n_chunks"] for k, v in r["bytes"].items()},
                   "rss_delta/chunk": r["rss_delta_bytes"] / r["n_chunks"],
                   "loaded_anon/chunk": r["loaded_anon_per_chunk"], "loaded_anon_MB": r["loaded_anon_bytes"] / 2**20,
-                  "loaded_file_MB": r["loaded_file_bytes"] / 2**20, "disk_MB": r["disk_bytes"] / 2**20} for r in rows
+                  "loaded_file_MB": r["loaded_file_bytes"] / 2**20, "disk_MB": r["disk_bytes"] / 2**20,
+                  "loaded_ask_p50_int8": r["loaded_ask_ms_p50_int8"]} for r in rows
                  if r["query_encoder"] == rows[0]["query_encoder"]],
                 ["n_chunks", "faiss", "vectors_npy", "bm25", "vid_map", "rss_delta/chunk", "loaded_anon/chunk",
-                 "loaded_anon_MB", "loaded_file_MB", "disk_MB"]))
+                 "loaded_anon_MB", "loaded_file_MB", "disk_MB", "loaded_ask_p50_int8"]))
     print("loaded_*: the index loaded from disk by a fresh process, after 50 questions (benchmarks/loaded_rss.py):\n"
           "anon = its own heap, the 4 GiB target; file = page cache of memory-mapped files, reclaimable")
     print(f"\nrecall@10 of IVF vs exact on real embeddings only ({t_recall.seconds:.0f} s):")
