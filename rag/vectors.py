@@ -56,16 +56,14 @@ class VectorIndex(Protocol):
     def save(self, path: Path) -> None: ...
 
 
-class FaissFlatIndex:
-    """Exact search. At 2 cores it answers 100k x 384 in a few ms; see benchmarks/ for more."""
+class _FaissIndex:
+    """What both FAISS kinds share: a wrapped index, searched, cloned, saved and loaded the same way."""
 
-    kind = "flat-ip"
+    kind = ""
 
-    def __init__(self, dim: int, index=None) -> None:
-        import faiss
-
+    def __init__(self, dim: int, index) -> None:
         self.dim = dim
-        self._index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._index = index
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
@@ -75,36 +73,51 @@ class FaissFlatIndex:
             self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32),
                                      np.ascontiguousarray(ids, dtype=np.int64))
 
-    def remove(self, ids: np.ndarray) -> None:
-        if len(ids):
-            self._index.remove_ids(np.ascontiguousarray(ids, dtype=np.int64))
-
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = max(1, min(k, len(self)))
-        scores, ids = self._index.search(np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dim), k)
-        return scores, ids
+        return self._index.search(np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dim), k)
 
-    def copy(self) -> FaissFlatIndex:
+    def copy(self):
         import faiss
 
-        return FaissFlatIndex(self.dim, faiss.clone_index(self._index))
+        return type(self)(self.dim, faiss.clone_index(self._index))
 
     def save(self, path: Path) -> None:
         import faiss
 
         faiss.write_index(self._index, str(path))
 
-    @staticmethod
-    def load(path: Path, dim: int) -> FaissFlatIndex:
+    @classmethod
+    def load(cls, path: Path, dim: int):
         import faiss
 
         index = faiss.read_index(str(path))
         if index.d != dim:
             raise ValueError(f"index.faiss has dimension {index.d}, manifest says {dim}")
-        return FaissFlatIndex(dim, index)
+        cls._check_type(index)
+        return cls(dim, index)
+
+    @staticmethod
+    def _check_type(index) -> None:
+        pass
 
 
-class FaissIVFIndex:
+class FaissFlatIndex(_FaissIndex):
+    """Exact search. At 2 cores it answers 100k x 384 in a few ms; see benchmarks/ for more."""
+
+    kind = "flat-ip"
+
+    def __init__(self, dim: int, index=None) -> None:
+        import faiss
+
+        super().__init__(dim, index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim)))
+
+    def remove(self, ids: np.ndarray) -> None:
+        if len(ids):
+            self._index.remove_ids(np.ascontiguousarray(ids, dtype=np.int64))
+
+
+class FaissIVFIndex(_FaissIndex):
     """Approximate search: k-means cells, `nprobe` of them scanned exactly per query.
 
     Must be trained before vectors are added; `FaissIVFIndex.build` trains on (a sample of)
@@ -112,10 +125,6 @@ class FaissIVFIndex:
     """
 
     kind = "ivf-flat"
-
-    def __init__(self, dim: int, index) -> None:
-        self.dim = dim
-        self._index = index
 
     @staticmethod
     def params_for(n: int) -> tuple[int, int]:
@@ -164,14 +173,6 @@ class FaissIVFIndex:
     def nprobe(self, value: int) -> None:
         self._index.nprobe = int(value)
 
-    def __len__(self) -> int:
-        return int(self._index.ntotal)
-
-    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        if len(ids):
-            self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32),
-                                     np.ascontiguousarray(ids, dtype=np.int64))
-
     def remove(self, ids: np.ndarray) -> None:
         if len(ids):
             import faiss
@@ -179,30 +180,12 @@ class FaissIVFIndex:
             ids = np.ascontiguousarray(ids, dtype=np.int64)
             self._index.remove_ids(faiss.IDSelectorArray(len(ids), faiss.swig_ptr(ids)))
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        k = max(1, min(k, len(self)))
-        return self._index.search(np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dim), k)
-
-    def copy(self) -> FaissIVFIndex:
-        import faiss
-
-        return FaissIVFIndex(self.dim, faiss.clone_index(self._index))
-
-    def save(self, path: Path) -> None:
-        import faiss
-
-        faiss.write_index(self._index, str(path))
-
     @staticmethod
-    def load(path: Path, dim: int) -> FaissIVFIndex:
+    def _check_type(index) -> None:
         import faiss
 
-        index = faiss.read_index(str(path))
-        if index.d != dim:
-            raise ValueError(f"index.faiss has dimension {index.d}, manifest says {dim}")
         if not isinstance(index, faiss.IndexIVFFlat):
             raise ValueError(f"index.faiss holds {type(index).__name__}, manifest says ivf-flat")
-        return FaissIVFIndex(dim, index)
 
 
 KINDS = {FaissFlatIndex.kind: FaissFlatIndex, FaissIVFIndex.kind: FaissIVFIndex}
