@@ -32,6 +32,7 @@ from rag.errors import IndexMismatchError, InputError
 from rag.types import Answer
 
 KS = (1, 3, 5, 10)
+_PUNCTUATION = frozenset(string.punctuation)
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Dataset:
 def normalize_answer(text: str) -> str:
     """SQuAD normalisation: lower case, no punctuation, no articles, single spaces."""
     text = re.sub(r"\[\d+\]", " ", text.lower())
-    text = "".join(ch for ch in text if ch not in set(string.punctuation))
+    text = "".join(ch for ch in text if ch not in _PUNCTUATION)
     text = re.sub(r"\b(a|an|the)\b", " ", text)
     return " ".join(text.split())
 

@@ -85,15 +85,19 @@ class HybridRetriever:
         lexical = bm25[rows] if bm25 is not None else None
         fused = self._fuse(dense, lexical, q_terms)
         if self.mode == "hybrid" and self.fusion.sentence_weight and q_terms:
-            q_set = question_terms(query)
-            best = np.array([max((coverage(q_set, st, snap.idf, snap.unknown_idf) for st in snap.sentence_terms(int(r))), default=0.0)
-                             for r in rows])
-            fused = fused + self.fusion.sentence_weight * best
+            fused = fused + self.fusion.sentence_weight * self._best_sentence_coverage(query, rows)
         order = np.argsort(-fused, kind="stable")[:k]
         return [Hit(chunk=snap.chunks[int(rows[i])], rank=r + 1, score=float(fused[i]), row=int(rows[i]),
                     dense=None if dense is None else float(dense[i]),
                     lexical=None if lexical is None else float(lexical[i]))
                 for r, i in enumerate(order)]
+
+    def _best_sentence_coverage(self, query: str, rows: np.ndarray) -> np.ndarray:
+        """For each candidate, the share of the question's idf mass found in its best sentence."""
+        snap = self.snapshot
+        q_set = question_terms(query)
+        return np.array([max((coverage(q_set, st, snap.idf, snap.unknown_idf) for st in snap.sentence_terms(int(r))),
+                             default=0.0) for r in rows])
 
     def _fuse(self, dense: np.ndarray | None, lexical: np.ndarray | None, q_terms: list[str]) -> np.ndarray:
         if lexical is None:

@@ -65,6 +65,13 @@ def test_missing_index_and_unreadable_path(tmp_path, capsys):
     assert not (tmp_path / "i" / "CURRENT").exists()
 
 
+def test_eval_errors_exit_2(tmp_path, capsys):
+    assert main(["eval", str(tmp_path / "no-such-set"), "--quiet"]) == 2
+    assert "no such dataset" in capsys.readouterr().err
+    assert main(["eval", str(tmp_path), "--modes", "hybrid,fuzzy", "--quiet"]) == 2
+    assert "unknown mode" in capsys.readouterr().err
+
+
 def test_import_rag_does_not_import_torch():
     import subprocess
     import sys
