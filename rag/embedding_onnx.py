@@ -14,8 +14,10 @@ Nothing is downloaded. `model_id` is the fp32 model's id, so an index built with
 is queried by either. Dynamic quantization scales activations per batch, so a text's vector
 moves slightly with the batch it is in (cosine ~0.99 between batchings, as close to fp32 as
 ever); batches are formed by length, which also keeps padding small.
-What this module does not do: GPUs, static (calibrated) quantization, sentence vectors
-(`embed_passages`), or models that are not BERT-like sentence-transformers with mean pooling.
+The graph also returns the token vectors, so `embed_passages` pools one vector per sentence
+from the same forward pass, as the fp32 embedder does.
+What this module does not do: GPUs, static (calibrated) quantization, or models that are not
+BERT-like sentence-transformers with mean pooling.
 """
 
 from __future__ import annotations
@@ -34,11 +36,11 @@ from typing import Sequence
 
 import numpy as np
 
-from rag.embedding import DEFAULT_MODEL, canonical_model_id, resolve_model_path
+from rag.embedding import DEFAULT_MODEL, canonical_model_id, pool_spans, resolve_model_path
 from rag.errors import InputError
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-EXPORT_VERSION = 1  # bump when the exported graph changes, so caches are rebuilt
+EXPORT_VERSION = 2  # bump when the exported graph changes, so caches are rebuilt
 
 
 def cache_root() -> Path:
@@ -92,7 +94,8 @@ def export_int8(model_dir: Path, out_dir: Path) -> Path:
                                     token_type_ids=token_type_ids).last_hidden_state
                 mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
                 mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                return torch.nn.functional.normalize(mean, p=2.0, dim=1)
+                # The token vectors too: sentence vectors are pooled from them (embed_passages).
+                return torch.nn.functional.normalize(mean, p=2.0, dim=1), hidden
 
         example = tuple(torch.ones((2, 16), dtype=torch.int64) for _ in INPUTS)
         fp32 = tmp / "model.onnx"
@@ -103,17 +106,21 @@ def export_int8(model_dir: Path, out_dir: Path) -> Path:
             # depend on the batch or length (checked against fp32 in tests/test_embedding_onnx.py).
             warnings.simplefilter("ignore")
             torch.onnx.export(Pooled(bert), example, str(fp32), input_names=list(INPUTS),
-                              output_names=["sentence_embedding"],
-                              dynamic_axes={**axes, "sentence_embedding": {0: "batch"}},
+                              output_names=["sentence_embedding", "token_embeddings"],
+                              dynamic_axes={**axes, "sentence_embedding": {0: "batch"},
+                                            "token_embeddings": {0: "batch", 1: "tokens"}},
                               opset_version=17, do_constant_folding=True, dynamo=False)
         int8 = tmp / "model.int8.onnx"
-        quiet = logging.getLogger()  # the quantizer logs a pre-processing hint on the root logger
-        level = quiet.level
+        # The quantizer logs a pre-processing hint on the root logger and may configure it
+        # (a handler at DEBUG level that then prints other libraries' debug lines): undo both.
+        quiet = logging.getLogger()
+        level, handlers = quiet.level, list(quiet.handlers)
         quiet.setLevel(logging.ERROR)
         try:
             quantize_dynamic(str(fp32), str(int8), per_channel=True, weight_type=QuantType.QInt8)
         finally:
             quiet.setLevel(level)
+            quiet.handlers[:] = handlers
         (tmp / "source.json").write_text(json.dumps({"model_dir": str(model_dir), "export_version": EXPORT_VERSION,
                                                      "quantization": "dynamic int8, per-channel weights"},
                                                     indent=2) + "\n", encoding="utf-8")
@@ -215,10 +222,38 @@ class OnnxInt8Embedder:
     def embed_query(self, text: str) -> np.ndarray:
         return _cached_query(self, text).copy()
 
+    def clear_cache(self) -> None:
+        _cached_query.cache_clear()
+
+    def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+                       progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors, plus one vector per sentence span pooled from the token vectors
+        (see `rag.embedding.pool_spans`); sentences past the 256-token window get zeros."""
+        self.warm_up()
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32), []
+        encodings = self._tokenizer.encode_batch(list(texts))
+        order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
+        passages = np.empty((len(texts), self.dim), dtype=np.float32)
+        sentences: list[np.ndarray | None] = [None] * len(texts)
+        batches = range(0, len(order), self._batch_size)
+        if progress:
+            from tqdm import tqdm
+
+            batches = tqdm(batches, desc="embedding", unit="batch", leave=False)
+        for start in batches:
+            rows = order[start : start + self._batch_size]
+            vectors, tokens = self._run_encoded([encodings[i] for i in rows], with_tokens=True)
+            passages[rows] = vectors
+            for j, i in enumerate(rows):
+                n = len(encodings[i].ids)
+                sentences[i] = pool_spans(tokens[j, :n], encodings[i].offsets, spans[i])
+        return passages, sentences
+
     def _run(self, texts: list[str]) -> np.ndarray:
         return self._run_encoded(self._tokenizer.encode_batch(texts))
 
-    def _run_encoded(self, encodings) -> np.ndarray:
+    def _run_encoded(self, encodings, with_tokens: bool = False):
         width = max(len(e.ids) for e in encodings)
         feeds = {name: np.zeros((len(encodings), width), dtype=np.int64) for name in INPUTS}
         for r, e in enumerate(encodings):
@@ -226,10 +261,12 @@ class OnnxInt8Embedder:
             feeds["input_ids"][r, :n] = e.ids
             feeds["attention_mask"][r, :n] = e.attention_mask
             feeds["token_type_ids"][r, :n] = e.type_ids
-        (vectors,) = self._session.run(None, feeds)
+        wanted = ["sentence_embedding", "token_embeddings"] if with_tokens else ["sentence_embedding"]
+        outputs = self._session.run(wanted, feeds)
         # Re-normalise: int8 noise moves the norm a little, and inner product must stay cosine.
-        vectors = vectors.astype(np.float32, copy=False)
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        vectors = outputs[0].astype(np.float32, copy=False)
+        vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return (vectors, outputs[1].astype(np.float32, copy=False)) if with_tokens else vectors
 
 
 @lru_cache(maxsize=1024)

@@ -56,3 +56,18 @@ def test_int8_export_agrees_with_fp32(int8, embedder):
 def test_encoder_is_selected_by_name(int8):
     e = make_embedder("all-MiniLM-L6-v2", "onnx-int8")
     assert isinstance(e, OnnxInt8Embedder) and e.model_id == "all-MiniLM-L6-v2"
+
+
+def test_int8_sentence_vectors_agree_with_fp32(int8, embedder):
+    from rag.embedding import passage_text, sentence_char_spans
+
+    title, body = "Seed", " ".join(SENTENCES)
+    spans = [sentence_char_spans(title, body, SENTENCES)]
+    text = [passage_text(title, body)]
+    p8, s8 = int8.embed_passages(text, spans)
+    p32, s32 = embedder.embed_passages(text, spans)
+    assert s8[0].shape == s32[0].shape == (len(SENTENCES), 384)
+    assert float(p8[0] @ p32[0]) > 0.98
+    cosine = np.sum(s8[0] * s32[0], axis=1)
+    assert cosine.min() > 0.95, cosine
+    np.testing.assert_allclose(p8, int8.embed_documents(text), atol=0.02)  # same passage vector either way
