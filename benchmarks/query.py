@@ -149,10 +149,8 @@ def recall_at(got: np.ndarray, expected: np.ndarray) -> float:
 
 def _clear_query_caches() -> None:
     import rag.embedding
-    import rag.embedding_onnx
 
-    rag.embedding._cached_query.cache_clear()
-    rag.embedding_onnx._cached_query.cache_clear()
+    rag.embedding.QueryCache.clear_cache()
 
 
 def faiss_bytes(index) -> int:

@@ -74,7 +74,28 @@ def canonical_model_id(model: str) -> str:
     return model
 
 
-class SentenceTransformerEmbedder:
+class QueryCache:
+    """`embed_query` through one shared LRU cache; embedders supply `embed_documents`.
+
+    A chat asks the same question again (retrieval, then the answerer, then a retry), and an
+    encoder call costs milliseconds where the cache costs microseconds.
+    """
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _cached_query(self, text).copy()
+
+    @staticmethod
+    def clear_cache() -> None:
+        """Forget cached query vectors (benchmarks and evaluations that time the encoder)."""
+        _cached_query.cache_clear()
+
+
+@lru_cache(maxsize=4096)
+def _cached_query(embedder: QueryCache, text: str) -> np.ndarray:
+    return embedder.embed_documents([text])[0]
+
+
+class SentenceTransformerEmbedder(QueryCache):
     """all-MiniLM-L6-v2 (or any sentence-transformers model) on the CPU."""
 
     def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, device: str = "cpu") -> None:
@@ -127,13 +148,6 @@ class SentenceTransformerEmbedder:
                                     convert_to_numpy=True, show_progress_bar=progress)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
-    def embed_query(self, text: str) -> np.ndarray:
-        return _cached_query(self, text).copy()
-
-    def clear_cache(self) -> None:
-        """Forget cached query vectors (benchmarks and evaluations that time the encoder)."""
-        _cached_query.cache_clear()
-
     def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
                        progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
         """Passage vectors, plus one vector per sentence span at no extra encoding cost.
@@ -171,11 +185,6 @@ def pool_spans(tokens: np.ndarray, offsets: Sequence[tuple[int, int]], spans: Se
             v = tokens[: len(offsets)][sel].mean(axis=0)
             out[j] = v / max(float(np.linalg.norm(v)), 1e-12)
     return out
-
-
-@lru_cache(maxsize=4096)
-def _cached_query(embedder: SentenceTransformerEmbedder, text: str) -> np.ndarray:
-    return embedder.embed_documents([text])[0]
 
 
 def make_embedder(model: str = DEFAULT_MODEL, encoder: str = "torch") -> Embedder:

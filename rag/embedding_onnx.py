@@ -30,13 +30,12 @@ import shutil
 import threading
 import uuid
 import warnings
-from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from rag.embedding import DEFAULT_MODEL, canonical_model_id, pool_spans, resolve_model_path
+from rag.embedding import DEFAULT_MODEL, QueryCache, canonical_model_id, pool_spans, resolve_model_path
 from rag.errors import InputError
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -135,7 +134,7 @@ def export_int8(model_dir: Path, out_dir: Path) -> Path:
     return final
 
 
-class OnnxInt8Embedder:
+class OnnxInt8Embedder(QueryCache):
     """Embedder backed by the int8 ONNX export of a sentence-transformers model.
 
     >>> e = OnnxInt8Embedder()                      # doctest: +SKIP
@@ -219,12 +218,6 @@ class OnnxInt8Embedder:
             out[rows] = self._run_encoded([encodings[i] for i in rows])
         return out
 
-    def embed_query(self, text: str) -> np.ndarray:
-        return _cached_query(self, text).copy()
-
-    def clear_cache(self) -> None:
-        _cached_query.cache_clear()
-
     def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
                        progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
         """Passage vectors, plus one vector per sentence span pooled from the token vectors
@@ -267,11 +260,6 @@ class OnnxInt8Embedder:
         vectors = outputs[0].astype(np.float32, copy=False)
         vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         return (vectors, outputs[1].astype(np.float32, copy=False)) if with_tokens else vectors
-
-
-@lru_cache(maxsize=1024)
-def _cached_query(embedder: OnnxInt8Embedder, text: str) -> np.ndarray:
-    return embedder.embed_documents([text])[0]
 
 
 def _max_seq_length(model_dir: Path) -> int:
