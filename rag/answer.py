@@ -98,9 +98,12 @@ class ExtractiveAnswerer:
         for hit in hits[: cfg.hits_considered]:
             prior = hit.score / top_score if top_score > 0 else 0.0
             vectors = self.index.sentence_vectors_of(hit.row) if query_vector is not None else None
-            sims = (np.asarray(vectors, dtype=np.float32) @ query_vector) if vectors is not None else None
-            if sims is not None and question_vector is not None:
-                sims = np.maximum(sims, np.asarray(vectors, dtype=np.float32) @ question_vector)
+            sims = None
+            if vectors is not None:
+                vectors = np.asarray(vectors, dtype=np.float32)  # stored as float16
+                sims = vectors @ query_vector
+                if question_vector is not None:
+                    sims = np.maximum(sims, vectors @ question_vector)
             sentence_terms = self.index.sentence_terms(hit.row)
             for j, sentence in enumerate(hit.chunk.sentences):
                 s_terms = sentence_terms[j]
