@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--modes", default="hybrid", help="comma-separated: hybrid,dense,lexical")
     sp.add_argument("--holdout-docs", type=float, default=0.0, help="fraction of articles left out")
+    sp.add_argument("--split", help="only the questions of this split (eval/natural: tune or report)")
     sp.add_argument("--out", default="eval-out", help="report folder (default eval-out)")
     sp.add_argument("-k", type=int, default=10, help="passages retrieved per question (default 10)")
     sp.add_argument("--quiet", action="store_true")

@@ -60,8 +60,13 @@ def normalize_answer(text: str) -> str:
     return " ".join(text.split())
 
 
-def load_folder(folder: Path, holdout: float, seed: int, workdir: Path) -> Dataset:
-    """Articles are copied to `workdir` with a `.meta.json` title sidecar each, as a user would."""
+def load_folder(folder: Path, holdout: float, seed: int, workdir: Path, split: str | None = None) -> Dataset:
+    """Articles are copied to `workdir` with a `.meta.json` title sidecar each, as a user would.
+
+    A question with no answers is unanswerable (asked of articles that do not say); so is one
+    whose article was held out. `split` keeps only the questions of that split (the natural set
+    has "tune" and "report"); every article is ingested whatever the split.
+    """
     articles = [json.loads(line) for line in (folder / "articles.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     rng = random.Random(seed)
     held = set(rng.sample([a["id"] for a in articles], round(holdout * len(articles)))) if holdout > 0 else set()
@@ -85,9 +90,13 @@ def load_folder(folder: Path, holdout: float, seed: int, workdir: Path) -> Datas
         if not line.strip():
             continue
         q = json.loads(line)
+        if split is not None and q.get("split") != split:
+            continue
         spans = tuple((s, s + len(a)) for a, s in zip(q["answers"], q["answer_start"]))
         questions.append(Question(str(q["id"]), q["question"], tuple(q["answers"]), doc_of.get(q["doc_id"]),
-                                  spans, answerable=q["doc_id"] not in held))
+                                  spans, answerable=bool(q["answers"]) and q["doc_id"] not in held))
+    if split is not None and not questions:
+        raise InputError(f"{folder}: no questions in split {split!r}")
     return Dataset(questions, files)
 
 
@@ -204,7 +213,8 @@ def run_questions(assistant, questions: list[Question], mode: str, k: int, show_
 
 def evaluate(dataset_path: str | Path, index_dir: str | Path | None = None, limit: int | None = None,
              seed: int = 0, modes: tuple[str, ...] = ("hybrid",), holdout_docs: float = 0.0, k: int = 10,
-             show_progress: bool = False, embedder=None, **settings: Any) -> dict[str, Any]:
+             show_progress: bool = False, embedder=None, split: str | None = None,
+             **settings: Any) -> dict[str, Any]:
     """Run a question set; returns the report dict (config, per-mode metrics, per-question rows)."""
     from rag import __version__ as rag_version
     from rag.assistant import Assistant
@@ -221,7 +231,7 @@ def evaluate(dataset_path: str | Path, index_dir: str | Path | None = None, limi
     if path.is_dir():
         tag = f"{path.resolve().name}-h{holdout_docs:g}-s{seed if holdout_docs else 0}"
         index_dir = Path(index_dir) if index_dir else Path("build") / f"eval-index-{tag}"
-        dataset = load_folder(path, holdout_docs, seed, Path(f"{index_dir}.articles"))
+        dataset = load_folder(path, holdout_docs, seed, Path(f"{index_dir}.articles"), split)
     else:
         if index_dir is None:
             raise InputError("a plain question file needs --index DIR (the index to ask)")
@@ -251,7 +261,7 @@ def evaluate(dataset_path: str | Path, index_dir: str | Path | None = None, limi
         "dataset": str(path.resolve()), "dataset_kind": dataset.kind, "index": str(assistant.folder.path),
         "model": snap.manifest["model"], "encoder": assistant.settings.encoder,
         "chunking": snap.manifest["chunking"], "vector_index": snap.manifest["vector_index"], "k": k,
-        "seed": seed, "limit": limit, "holdout_docs": holdout_docs, "modes": list(modes),
+        "seed": seed, "limit": limit, "holdout_docs": holdout_docs, "split": split, "modes": list(modes),
         "documents": len(snap.documents), "chunks": len(snap.chunks), "ingest_s": round(ingest_s, 2),
         "index_reused": reused, "versions": _versions(rag_version), "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "hit_rule": "offsets" if any(q.spans for q in questions) else "answer string in chunk (no offsets given)",
@@ -281,7 +291,7 @@ def run_eval_cli(args) -> int:
     modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
     report = evaluate(args.dataset, args.index, limit=args.limit, seed=args.seed, modes=modes,
                       holdout_docs=args.holdout_docs, k=args.k, show_progress=not args.quiet,
-                      model=args.model, encoder=args.encoder)
+                      split=args.split, model=args.model, encoder=args.encoder)
     table = write_report(report, Path(args.out))
     print(table)
     print(f"\nreport: {Path(args.out) / 'report.md'}")

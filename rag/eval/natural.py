@@ -22,12 +22,14 @@ Layout of eval/natural/:
                      unanswerable: {"id", "question", "answers": [], "answer_start": [],
                       "doc_id": null, "near_doc": id or null, "kind": "near"|"unrelated",
                       "type", "split"}
-    drafts/*.jsonl   what writers hand in, without offsets and ids: {"doc_id", "question",
-                     "answer", "evidence", "type"} or {"question", "kind", "near_doc", "type"};
-                     `python -m rag.eval.natural build eval/natural` turns them into questions.jsonl
 
-    python -m rag.eval.natural check eval/natural          # every problem, one line each
-    python -m rag.eval.natural check-drafts eval/natural   # the same, on the drafts
+New questions are written as drafts, without offsets or ids: {"doc_id", "question", "answer",
+"evidence", "type"} or {"question", "kind", "near_doc", "type"}, one per line; the evidence
+must occur exactly once in its article. Then:
+
+    python -m rag.eval.natural check-drafts eval/natural drafts.jsonl   # every problem, one line each
+    python -m rag.eval.natural add eval/natural drafts.jsonl            # offsets found, ids given, appended
+    python -m rag.eval.natural check eval/natural                       # the whole set
 """
 
 from __future__ import annotations
@@ -208,20 +210,20 @@ def draft_problems(draft: dict[str, Any], articles: dict[str, NaturalArticle], t
     return [f"{where}: {overlap}"] if overlap else []
 
 
-def load_drafts(folder: Path, only: str | None = None) -> list[dict[str, Any]]:
-    """Every draft line, or those of the one file named `only`."""
-    return [d for p in sorted((folder / "drafts").glob("*.jsonl")) if only in (None, p.name) for d in _jsonl(p)]
+def load_drafts(path: Path) -> list[dict[str, Any]]:
+    return _jsonl(path)
 
 
-def build(folder: Path) -> list[dict[str, Any]]:
-    """questions.jsonl from the drafts: offsets found, ids given, split from the article."""
+def from_drafts(folder: Path, drafts: list[dict[str, Any]], first_id: int = 0,
+                unanswerable_so_far: int = 0) -> list[dict[str, Any]]:
+    """Question lines from draft lines: offsets found, ids given, split taken from the article."""
     articles = load_articles(folder)
     texts = {a.id: a.text() for a in articles.values()}
+    problems = [p for d in drafts for p in draft_problems(d, articles, texts)]
+    if problems:
+        raise SystemExit("\n".join(problems))
     out = []
-    for i, d in enumerate(load_drafts(folder)):
-        problems = draft_problems(d, articles, texts)
-        if problems:
-            raise SystemExit("\n".join(problems))
+    for i, d in enumerate(drafts, start=first_id):
         if "answer" in d:
             doc = articles[d["doc_id"]]
             ev_start = texts[doc.id].index(d["evidence"])
@@ -232,7 +234,8 @@ def build(folder: Path) -> list[dict[str, Any]]:
         else:
             near = d.get("near_doc") if d["kind"] == "near" else None
             # Unrelated questions alternate between the splits; near ones follow their article.
-            split = articles[near].split if near else SPLITS[sum(1 for q in out if not q["answers"]) % 2]
+            split = articles[near].split if near else SPLITS[unanswerable_so_far % 2]
+            unanswerable_so_far += near is None
             out.append({"id": f"nat-{i:04d}", "question": d["question"], "answers": [], "answer_start": [],
                         "doc_id": None, "near_doc": near, "kind": d["kind"], "type": d["type"], "split": split})
     return out
@@ -240,17 +243,19 @@ def build(folder: Path) -> list[dict[str, Any]]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) not in (2, 3) or argv[0] not in ("check", "check-drafts", "build"):
-        print("usage: python -m rag.eval.natural check|check-drafts|build FOLDER [DRAFT_FILE]", file=sys.stderr)
+    usage = ("usage: python -m rag.eval.natural check FOLDER\n"
+             "       python -m rag.eval.natural check-drafts FOLDER DRAFTS.jsonl\n"
+             "       python -m rag.eval.natural add FOLDER DRAFTS.jsonl   (appends to questions.jsonl)")
+    if not ((len(argv) == 2 and argv[0] == "check") or (len(argv) == 3 and argv[0] in ("check-drafts", "add"))):
+        print(usage, file=sys.stderr)
         return 2
-    command, folder = argv[0], Path(argv[1])
-    only = Path(argv[2]).name if len(argv) == 3 else None
-    if command == "check":
+    folder = Path(argv[1])
+    if argv[0] == "check":
         problems = dataset_problems(folder)
-    elif command == "check-drafts":
+    elif argv[0] == "check-drafts":
         articles = load_articles(folder)
         texts = {a.id: a.text() for a in articles.values()}
-        drafts = load_drafts(folder, only)
+        drafts = load_drafts(Path(argv[2]))
         problems = [p for d in drafts for p in draft_problems(d, articles, texts)]
         answerable = [d for d in drafts if "answer" in d]
         per_doc: dict[str, int] = {}
@@ -259,12 +264,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(drafts)} drafts: {len(answerable)} answerable over {len(per_doc)} articles, "
               f"{len(drafts) - len(answerable)} unanswerable; per article {per_doc}")
     else:
-        questions = build(folder)
-        with open(folder / "questions.jsonl", "w", encoding="utf-8") as f:
-            for q in questions:
+        path = folder / "questions.jsonl"
+        existing = _jsonl(path) if path.is_file() else []
+        unrelated = sum(1 for q in existing if q.get("kind") == "unrelated")
+        added = from_drafts(folder, load_drafts(Path(argv[2])), len(existing), unrelated)
+        with open(path, "a", encoding="utf-8") as f:
+            for q in added:
                 f.write(json.dumps(q, ensure_ascii=False) + "\n")
         problems = dataset_problems(folder)
-        print(f"wrote {len(questions)} questions to {folder / 'questions.jsonl'}")
+        print(f"added {len(added)} questions to {path}")
     for p in problems:
         print(p)
     print(f"{len(problems)} problems")

@@ -1,0 +1,53 @@
+"""The natural question set (eval/natural): offsets, the paraphrase rule, sizes and the split.
+
+The SQuAD articles are read from ../shared/data/squad-v1.1-dev (beside the project, as the
+Makefile expects); a missing folder fails the test with a message, it is never skipped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from rag.eval.natural import content_words, dataset_problems, load_articles, overlap_problem
+
+FOLDER = Path(__file__).resolve().parent.parent / "eval" / "natural"
+
+
+def _questions() -> list[dict]:
+    return [json.loads(line) for line in (FOLDER / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+
+
+def test_every_offset_matches_and_every_question_paraphrases_its_evidence():
+    assert dataset_problems(FOLDER) == []
+
+
+def test_sizes_types_and_the_split_by_article():
+    articles = load_articles(FOLDER)
+    questions = _questions()
+    answerable = [q for q in questions if q["answers"]]
+    unanswerable = [q for q in questions if not q["answers"]]
+    assert len(answerable) >= 250
+    squad_docs = {q["doc_id"] for q in answerable} - {"north-korea-kursk-icbm"}
+    assert "north-korea-kursk-icbm" in {q["doc_id"] for q in answerable} and len(squad_docs) >= 25
+    kinds = Counter(q["kind"] for q in unanswerable)
+    assert len(unanswerable) >= 60 and kinds["near"] >= 30 and kinds["unrelated"] >= 30
+    types = Counter(q["type"] for q in answerable)
+    assert len(types) >= 8 and max(types.values()) < 0.2 * len(answerable)
+    # The split is by article: no article has questions in both parts.
+    for q in answerable:
+        assert q["split"] == articles[q["doc_id"]].split
+    for split in ("tune", "report"):
+        part = [q for q in questions if q["split"] == split]
+        assert sum(1 for q in part if q["answers"]) >= 100 and sum(1 for q in part if not q["answers"]) >= 30
+
+
+def test_the_paraphrase_rule_counts_stems_and_base_forms():
+    evidence = "It flew 1,000 kilometers (621 miles) after being fired on a lofted trajectory."
+    assert overlap_problem("How far did the missile travel?", evidence) is None
+    assert "consecutive" in overlap_problem("Was it fired on a lofted trajectory?", evidence)
+    assert "3 content words" in overlap_problem("How many kilometers did it fly after being fired?", evidence)
+    # Subject names are free: asking about Kursk may say "Kursk".
+    assert content_words("North Korean troops in Kursk", frozenset(content_words("North Korean Kursk"))) == ["troop"]
