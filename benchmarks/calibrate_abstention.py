@@ -1,4 +1,4 @@
-"""Fit the abstention model (rag/abstain.py) on SQuAD dev with articles held out.
+"""Fit the abstention model (rag/answer/abstain.py) on SQuAD dev with articles held out.
 
 Questions whose article was held out of the index are unanswerable; the rest are answerable.
 Uses seed 1 (the split `rag eval` does not report on; it uses seed 0), fits a logistic
@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def features(assistant, question: str, mode: str) -> list[float] | None:
-    from rag.abstain import Evidence
+    from rag.answer.abstain import Evidence
 
     captured: dict[str, Evidence] = {}
     original = Evidence.probability
@@ -50,7 +50,8 @@ def main() -> None:
     args = ap.parse_args()
     from sklearn.linear_model import LogisticRegression
 
-    from rag.evaluate import evaluate, load_folder, sample
+    from rag.eval.datasets import load_folder, sample
+    from rag.eval.run import evaluate
     from rag.assistant import Assistant
 
     index = ROOT / "build" / f"eval-index-squad-v1.1-dev-h0.15-s{args.seed}"

@@ -52,7 +52,7 @@ def article_paths(squad: Path, limit: int | None = None) -> list[Path]:
 
 def real_chunks(paths: Sequence[Path]):
     """The chunks `rag ingest` makes of these files (doc id = file name, as for a folder ingest)."""
-    from rag.chunking import ChunkingConfig, chunk_article
+    from rag.text.chunking import ChunkingConfig, chunk_article
     from rag.ingest import read_article
 
     config = ChunkingConfig()
@@ -91,8 +91,8 @@ def model_tokens(texts: Sequence[str]) -> int:
     """Word pieces the encoder actually runs on (its tokenizer, truncated at max_seq_length)."""
     from tokenizers import Tokenizer
 
-    from rag.embedding import resolve_model_path
-    from rag.embedding_onnx import _max_seq_length
+    from rag.embed import resolve_model_path
+    from rag.embed.onnx_int8 import _max_seq_length
 
     model_dir = Path(resolve_model_path("all-MiniLM-L6-v2"))
     tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))

@@ -29,7 +29,7 @@ TARGET_HIT5_DELTA = 0.01
 
 
 def hit_at_5(snapshot, embedder, questions) -> float:
-    from rag.retrieval import HybridRetriever
+    from rag.retrieve.hybrid import HybridRetriever
 
     retriever = HybridRetriever(snapshot, embedder, mode="dense")
     hits = [any(covers(h.chunk, q) for h in retriever.retrieve(q.text, 5)) for q in questions]
@@ -48,10 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     from rag import Assistant, Settings
-    from rag.embedding import SentenceTransformerEmbedder, passage_text
-    from rag.embedding_onnx import OnnxInt8Embedder
+    from rag.embed import passage_text
+    from rag.embed.torch_encoder import SentenceTransformerEmbedder
+    from rag.embed.onnx_int8 import OnnxInt8Embedder
     from rag.store import IndexFolder, build_bm25, make_snapshot
-    from rag.vectors import FaissFlatIndex
+    from rag.store.faiss_index import FaissFlatIndex
 
     paths = article_paths(args.squad, args.articles)
     with Timer() as t_prep:

@@ -40,7 +40,7 @@ def main(index_dir: str, questions_path: str) -> None:
     import faiss  # noqa: F401
 
     from rag.assistant import Assistant
-    from rag.embedding_onnx import OnnxInt8Embedder
+    from rag.embed.onnx_int8 import OnnxInt8Embedder
 
     questions = json.loads(Path(questions_path).read_text())
     embedder = OnnxInt8Embedder()

@@ -5,7 +5,7 @@ BM25, fusion, answer composition) over a `rag.store.make_snapshot` Snapshot. Onl
 is synthetic above the size of the dev set: row i copies the chunk (text, sentences, BM25 terms)
 of a real SQuAD dev chunk and gets that chunk's real embedding plus noise, so vectors form
 clusters like text embeddings do and the questions are real dev questions. The first rows are
-the real chunks with their real vectors. The FAISS index kind is `rag.vectors.choose_kind(n)`.
+the real chunks with their real vectors. The FAISS index kind is `rag.store.faiss_index.choose_kind(n)`.
 
 BM25 at these sizes is built from the real term lists by a vectorised builder (the same
 scores bm25s computes; checked against `bm25s.BM25.index` on every run) because bm25s' own
@@ -64,7 +64,7 @@ class TermTable:
     """Each real chunk's BM25 terms as vocabulary ids and counts (what `build_bm25` would index)."""
 
     def __init__(self, chunks) -> None:
-        from rag.lexical import terms
+        from rag.text.lexical import terms
 
         self.vocab: dict[str, int] = {}
         ids, counts, self.n_unique, self.length = [], [], [], []
@@ -117,7 +117,7 @@ def check_bm25_builder(table_: TermTable, snapshot, questions) -> float:
     """Max abs difference between our builder and bm25s' own index on the real chunks."""
     import bm25s
 
-    from rag.lexical import terms
+    from rag.text.lexical import terms
 
     base = np.arange(len(snapshot.chunks))
     ours = table_.bm25(base)
@@ -148,14 +148,14 @@ def recall_at(got: np.ndarray, expected: np.ndarray) -> float:
 
 
 def _clear_query_caches() -> None:
-    import rag.embedding
+    import rag.embed.torch_encoder
 
-    rag.embedding.QueryCache.clear_cache()
+    rag.embed.torch_encoder.QueryCache.clear_cache()
 
 
 def faiss_bytes(index) -> int:
     """Resident size of the FAISS structures: codes + ids (+ centroids and id map for IVF)."""
-    from rag.vectors import FaissIVFIndex
+    from rag.store.faiss_index import FaissIVFIndex
 
     n, d = len(index), index.dim
     if isinstance(index, FaissIVFIndex):
@@ -166,10 +166,8 @@ def faiss_bytes(index) -> int:
 def run_size(n: int, pool, table_: TermTable, embedders: dict, ask_qs, search_qs, warm_qs,
              rng, recall_queries: np.ndarray) -> tuple[list[dict], list[dict]]:
     """One collection of n chunks, then the timed questions with each query encoder."""
-    from rag import Assistant, Settings
-    from rag.lexical import terms
     from rag.store import make_snapshot
-    from rag.vectors import build_index, choose_kind
+    from rag.store.faiss_index import build_index, choose_kind
 
     R = len(pool.chunks)
     base = np.concatenate([np.arange(min(R, n)), rng.integers(0, R, max(0, n - R))])
@@ -253,7 +251,7 @@ def loaded_footprint(snap, questions: list[str]) -> dict:
 def time_questions(snap, embedder, ask_qs, search_qs, warm_qs):
     """ask and search latencies (ms) through an Assistant over `snap`, and a per-stage breakdown."""
     from rag import Assistant, Settings
-    from rag.lexical import terms
+    from rag.text.lexical import terms
 
     # The Assistant over this in-memory snapshot (it stands in for one loaded from disk).
     assistant = Assistant(Settings(index_dir=Path(tempfile.gettempdir()) / "rag-bench-no-index"), embedder=embedder)
@@ -298,8 +296,8 @@ def time_questions(snap, embedder, ask_qs, search_qs, warm_qs):
 
 def real_recall(squad: Path, out: Path, embedder, n_sentences: int | None, n_questions: int, seed: int) -> list[dict]:
     """Recall@10 of IVF vs exact on real embeddings only: dev sentences + held-out dev questions."""
-    from rag.sentences import split_sentences
-    from rag.vectors import FaissIVFIndex
+    from rag.text.sentences import split_sentences
+    from rag.store.faiss_index import FaissIVFIndex
 
     texts: list[str] = []
     for p in article_paths(squad):
@@ -348,8 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = p.parse_args(argv)
 
-    from rag.embedding import make_embedder
-    from rag.embedding_onnx import OnnxInt8Embedder
+    from rag.embed import make_embedder
+    from rag.embed.onnx_int8 import OnnxInt8Embedder
     from rag.store import build_bm25
 
     int8 = OnnxInt8Embedder()  # builds the collection's vectors: fast, and the same vector space

@@ -22,8 +22,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.evaluate import evaluate, load_folder, sample  # noqa: E402
-from rag.lexical import terms  # noqa: E402
+from rag.eval.datasets import load_folder, sample  # noqa: E402
+from rag.eval.run import evaluate  # noqa: E402
+from rag.text.lexical import terms  # noqa: E402
 
 
 def main() -> None:
@@ -42,7 +43,6 @@ def main() -> None:
     qs = [q for q in sample(ds.questions, args.limit, args.seed) if q.answerable]
     qvecs = assistant.embedder.embed_documents([q.question for q in qs])
     k1 = float(snap.bm25.k1)
-    rows_all = np.arange(len(snap.chunks))
     gold = []
     for q in qs:
         g = np.array([c.doc_id == q.doc_id and any(c.start <= s and e <= c.end for s, e in q.spans)
@@ -100,7 +100,7 @@ def main() -> None:
 
 def sentence_choice_variants(assistant, snap, qs, qvecs) -> None:
     """Citation choice: features of each candidate sentence, then each scoring rule's accuracy."""
-    from rag.lexical import coverage, question_terms
+    from rag.text.lexical import coverage, question_terms
 
     results: dict[str, list[bool]] = {}
     rules = {
@@ -139,12 +139,12 @@ def sentence_choice_variants(assistant, snap, qs, qvecs) -> None:
 
 def sentence_rerank_variants(snap, qs, base_scores, gold, report, label):
     """Second stage: top 20 by `base_scores`, plus beta x the best sentence's idf coverage."""
-    from rag.lexical import terms
+    from rag.text.lexical import terms
 
     sent_terms = [[frozenset(terms(s.text)) for s in c.sentences] for c in snap.chunks]
     top = np.argsort(-base_scores, axis=1)[:, :20]
     best_cov = np.zeros((len(qs), 20))
-    from rag.lexical import coverage, question_terms
+    from rag.text.lexical import coverage, question_terms
 
     for i, q in enumerate(qs):
         qt = question_terms(q.question)

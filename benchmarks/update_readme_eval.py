@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.eval_report import markdown_table  # noqa: E402
+from rag.eval.report import markdown_table  # noqa: E402
 
 START, END = "<!-- eval:start -->", "<!-- eval:end -->"
 

@@ -13,8 +13,8 @@ Importing `rag` loads no model and no torch; that happens on the first question 
 __version__ = "0.1.0"
 
 from rag.assistant import Assistant
-from rag.citations import citation_problem, verify_citation
-from rag.config import Settings
+from rag.cite.verify import citation_problem, verify_citation
+from rag.settings import Settings
 from rag.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError, InputError, RagError
 from rag.types import Answer, Chunk, Citation, Hit
 

@@ -13,14 +13,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable
 
-from rag.answer import AnswerConfig, ExtractiveAnswerer
-from rag.chunking import ChunkingConfig
-from rag.config import Settings
+from rag.answer.extractive import AnswerConfig, ExtractiveAnswerer
+from rag.text.chunking import ChunkingConfig
+from rag.settings import Settings
 from rag.conversation import retrieval_query
-from rag.embedding import Embedder, canonical_model_id, make_embedder
+from rag.embed import Embedder, canonical_model_id, make_embedder
 from rag.errors import IndexNotFoundError, InputError, RagError
 from rag.indexer import IngestReport, Progress, ingest, remove_document
-from rag.retrieval import HybridRetriever, check_k
+from rag.retrieve.hybrid import HybridRetriever, check_k
 from rag.store import IndexFolder, Snapshot, check_model
 from rag.types import Answer, Hit
 

@@ -1,6 +1,10 @@
 """`rag ...` subcommands. `main(argv) -> int`; errors are one line on stderr and exit code 2.
 
-Heavy modules (torch, faiss, gradio) are imported inside the subcommand that needs them.
+Heavy modules (torch, faiss) are imported inside the subcommand that needs them. Commands that
+live outside the library register through the entry-point group `rag.commands`: `ui` adds
+`rag serve` that way (pyproject.toml), so this module never imports `ui` (dependencies run
+ui -> rag only). An entry point is a function `(subparsers, common) -> None` that adds its
+parser and sets `handler=fn(args) -> int` on it.
 """
 
 from __future__ import annotations
@@ -8,6 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any, Sequence
 
 from rag.errors import RagError
@@ -49,11 +55,6 @@ def _parser() -> argparse.ArgumentParser:
     common(sp)
     sp.add_argument("--json", action="store_true")
 
-    sp = sub.add_parser("serve", help="start the chat UI and HTTP API")
-    common(sp)
-    sp.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    sp.add_argument("--port", type=int, default=7860)
-
     sp = sub.add_parser("eval", help="evaluate on a question set")
     sp.add_argument("dataset", metavar="DATASET")
     common(sp)
@@ -65,13 +66,17 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", default="eval-out", help="report folder (default eval-out)")
     sp.add_argument("-k", type=int, default=10, help="passages retrieved per question (default 10)")
     sp.add_argument("--quiet", action="store_true")
+    for name, handler in _COMMANDS.items():
+        sub.choices[name].set_defaults(handler=handler)
+    for entry in entry_points(group="rag.commands"):
+        entry.load()(sub, common)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return _COMMANDS[args.command](args)
+        return args.handler(args)
     except RagError as e:
         print(f"rag {args.command}: error: {e}", file=sys.stderr)
         return 2
@@ -81,14 +86,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _assistant(args: argparse.Namespace, **extra: Any):
+def assistant_from_args(args: argparse.Namespace, **extra: Any):
+    """The Assistant for a command's --index/--model/--encoder (and `extra` settings)."""
     from rag.assistant import Assistant
 
     return Assistant.open(args.index, model=args.model, encoder=args.encoder, **extra)
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    assistant = _assistant(args, chunk_tokens=args.chunk_tokens, chunk_overlap=args.chunk_overlap,
+    assistant = assistant_from_args(args, chunk_tokens=args.chunk_tokens, chunk_overlap=args.chunk_overlap,
                            max_file_mb=args.max_file_mb)
     report = assistant.ingest(args.paths, rebuild=args.rebuild, prune=args.prune, show_progress=not args.quiet)
     for message in report.skipped:
@@ -102,7 +108,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    answer = _assistant(args).ask(args.text, k=args.k, mode=args.mode)
+    answer = assistant_from_args(args).ask(args.text, k=args.k, mode=args.mode)
     if args.json:
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return 0
@@ -116,7 +122,7 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
-    hits = _assistant(args).search(args.text, k=args.k, mode=args.mode)
+    hits = assistant_from_args(args).search(args.text, k=args.k, mode=args.mode)
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], indent=2, ensure_ascii=False))
         return 0
@@ -127,13 +133,13 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    _assistant(args).remove(args.doc_id)
+    assistant_from_args(args).remove(args.doc_id)
     print(f"removed {args.doc_id}")
     return 0
 
 
 def _stats(args: argparse.Namespace) -> int:
-    assistant = _assistant(args)
+    assistant = assistant_from_args(args)
     stats = assistant.stats()
     if args.json:
         print(json.dumps({**stats, "documents_list": assistant.documents()}, indent=2, default=str))
@@ -145,21 +151,22 @@ def _stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(args: argparse.Namespace) -> int:
-    from ui.app import serve
+def _eval(args: argparse.Namespace) -> int:
+    from rag.eval.report import write_report
+    from rag.eval.run import evaluate
 
-    serve(_assistant(args), host=args.host, port=args.port)
+    modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
+    report = evaluate(args.dataset, args.index, limit=args.limit, seed=args.seed, modes=modes,
+                      holdout_docs=args.holdout_docs, k=args.k, show_progress=not args.quiet,
+                      split=args.split, model=args.model, encoder=args.encoder)
+    table = write_report(report, Path(args.out))
+    print(table)
+    print(f"\nreport: {Path(args.out) / 'report.md'}")
     return 0
 
 
-def _eval(args: argparse.Namespace) -> int:
-    from rag.evaluate import run_eval_cli
-
-    return run_eval_cli(args)
-
-
 _COMMANDS = {"ingest": _ingest, "ask": _ask, "search": _search, "remove": _remove, "stats": _stats,
-             "serve": _serve, "eval": _eval}
+             "eval": _eval}
 
 
 if __name__ == "__main__":

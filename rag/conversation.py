@@ -14,7 +14,7 @@ import re
 from typing import Any, Iterable
 
 from rag.errors import InputError
-from rag.lexical import terms
+from rag.text.lexical import terms
 
 _REFERRING = re.compile(
     r"\b(it|its|they|them|their|theirs|he|him|his|she|her|hers|this|these|those|"

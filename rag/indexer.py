@@ -16,14 +16,14 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rag.chunking import ChunkingConfig, chunk_article
-from rag.embedding import Embedder, passage_text, sentence_char_spans
+from rag.text.chunking import ChunkingConfig, chunk_article
+from rag.embed import Embedder, passage_text, sentence_char_spans
 from rag.errors import InputError
 from rag.ingest import collect_files, read_article
 from rag.ingest.reader import content_hash, read_bytes_checked
 from rag.store import Snapshot, empty_manifest, make_snapshot, now_iso
 from rag.types import Chunk, DocumentRecord
-from rag.vectors import FaissFlatIndex, fit_index
+from rag.store.faiss_index import FaissFlatIndex, fit_index
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -174,7 +174,7 @@ def replace_documents(previous: Snapshot | None, docs: dict[str, DocumentRecord]
     old_vids = previous.vids[keep_rows] if previous else np.zeros(0, dtype=np.int64)
     old_vectors = previous.vectors[keep_rows] if previous else np.zeros((0, embedder.dim), dtype=np.float32)
     all_vids, all_vectors = np.concatenate([old_vids, new_vids]), np.concatenate([old_vectors, vectors])
-    vector_index = fit_index(vector_index, all_vids, all_vectors)  # exact or IVF by size (rag/vectors.py)
+    vector_index = fit_index(vector_index, all_vids, all_vectors)  # exact or IVF by size (rag/store/faiss_index.py)
     sentences = _merge_sentences(previous, keep_rows, sentence_vectors, len(chunks), all_vectors.shape[1])
     return make_snapshot(manifest, {**old_docs, **docs}, {**old_raw, **raw}, all_chunks, all_vids, all_vectors,
                          vector_index, sentence_vectors=sentences)

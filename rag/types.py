@@ -113,7 +113,7 @@ class Answer:
     citations: tuple[Citation, ...]
     hits: tuple[Hit, ...]
     timings_ms: dict[str, float]
-    # Calibrated probability that the articles answer the question (rag/abstain.py). Python
+    # Calibrated probability that the articles answer the question (rag/answer/abstain.py). Python
     # only: the JSON schema below is the one the issue fixed, and clients match it exactly.
     confidence: float = 0.0
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from rag import Assistant, Settings
-from rag.citations import citation_problem_for
-from rag.embedding import SentenceTransformerEmbedder
+from rag.cite.verify import citation_problem_for
+from rag.embed.torch_encoder import SentenceTransformerEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from conftest import SEED_FILE
-from rag.chunking import ChunkingConfig, chunk_article, get_encoding
-from rag.citations import citation_problem
+from rag.text.chunking import ChunkingConfig, chunk_article, get_encoding
+from rag.cite.verify import citation_problem
 from rag.ingest import read_article
 from rag.ingest.mapped import MappedText
-from rag.sentences import split_sentences
+from rag.text.sentences import split_sentences
 
 
 def test_sentences_respect_abbreviations_and_quotes():

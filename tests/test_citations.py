@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from rag.citations import citation_problem
+from rag.cite.verify import citation_problem
 
 RAW = "It said we would\n\nhttps://example.com/author/x\n\n\nexpect that soon.\nRelated article: Other\nNext one."
 

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from conftest import SEED_FILE
-from rag.citations import citation_problem_for
+from rag.cite.verify import citation_problem_for
 from rag.cli import main
 from rag.types import Citation
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.embedding import Embedder, make_embedder
-from rag.embedding_onnx import OnnxInt8Embedder
+from rag.embed import Embedder, make_embedder
+from rag.embed.onnx_int8 import OnnxInt8Embedder
 
 SENTENCES = [
     "North Korea launched an intercontinental ballistic missile that flew for 86 minutes.",
@@ -59,7 +59,7 @@ def test_encoder_is_selected_by_name(int8):
 
 
 def test_int8_sentence_vectors_agree_with_fp32(int8, embedder):
-    from rag.embedding import passage_text, sentence_char_spans
+    from rag.embed import passage_text, sentence_char_spans
 
     title, body = "Seed", " ".join(SENTENCES)
     spans = [sentence_char_spans(title, body, SENTENCES)]

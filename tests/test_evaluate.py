@@ -7,8 +7,10 @@ import json
 import pytest
 
 from rag.errors import InputError
-from rag.evaluate import ModeResult, Question, citation_supports, evaluate, hit_rank, normalize_answer
-from rag.eval_report import write_report
+from rag.eval.datasets import Question
+from rag.eval.metrics import ModeResult, citation_supports, hit_rank, normalize_answer
+from rag.eval.run import evaluate
+from rag.eval.report import write_report
 from rag.types import Answer, Chunk, Citation, Hit, Sentence
 
 TEXT = "The river is long. It floods in May. Rice grows there."

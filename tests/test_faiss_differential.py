@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.vectors import EXACT_MAX, FaissFlatIndex, FaissIVFIndex, choose_kind, fit_index, load_index
+from rag.store.faiss_index import EXACT_MAX, FaissFlatIndex, FaissIVFIndex, choose_kind, fit_index, load_index
 
 
 def test_flat_index_matches_numpy_brute_force():
@@ -90,8 +90,8 @@ def test_fit_index_switches_kind_by_size():
 
 
 def test_ivf_index_round_trips_through_the_index_folder(tmp_path):
-    """The manifest names the index kind, and loading reads that kind back (rag/store.py)."""
-    from rag.chunking import ChunkingConfig
+    """The manifest names the index kind, and loading reads that kind back (rag/store/folder.py)."""
+    from rag.text.chunking import ChunkingConfig
     from rag.store import IndexFolder, empty_manifest, make_snapshot
     from rag.types import Chunk, DocumentRecord, Sentence
 

@@ -83,12 +83,12 @@ def test_crash_mid_write_leaves_the_last_good_index(corpus, tmp_path, embedder, 
     before = _tree_hash(tmp_path / "idx")
     (corpus / "gamma.txt").write_text("Gamma lake is deep. Fish live there.\n")
 
-    import rag.store
+    import rag.store.folder
 
     def explode(*args, **kwargs):
         raise OSError("disk full (simulated)")
 
-    monkeypatch.setattr(rag.store.np, "save", explode)
+    monkeypatch.setattr(rag.store.folder.np, "save", explode)
     with pytest.raises(OSError, match="simulated"):
         a.ingest([corpus])
     monkeypatch.undo()
@@ -162,7 +162,7 @@ def test_rebuild_works_with_new_chunking_and_stale_analyzer(corpus, tmp_path, em
 
 
 def test_loaded_index_reads_chunks_on_demand_and_outlives_a_swap(corpus, tmp_path, embedder):
-    from rag.chunk_table import ChunkTable
+    from rag.store.chunk_table import ChunkTable
 
     make_assistant(tmp_path / "idx", embedder).ingest([corpus])
     reader = make_assistant(tmp_path / "idx", embedder)

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import SEEDS, SEED_FILE, make_assistant
-from rag.citations import citation_problem
+from rag.cite.verify import citation_problem
 from ui.app import ServerThread, create_app
 
 pytestmark = pytest.mark.slow

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from conftest import SEED_FILE
-from rag.citations import citation_problem
+from rag.cite.verify import citation_problem
 from rag.types import Answer, Chunk, Citation, Hit
 from ui import render
 

@@ -25,7 +25,7 @@ from fastapi import FastAPI
 
 from rag.assistant import MAX_QUESTION_CHARS, Assistant
 from rag.errors import InputError, RagError
-from rag.retrieval import MODES
+from rag.retrieve.hybrid import MODES
 from rag.types import Answer
 from ui import render
 from ui.api import Credentials, create_api

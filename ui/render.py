@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from rag.citations import citation_problem
+from rag.cite.verify import citation_problem
 from rag.ingest.html import BLOCK_TAGS, SKIP_TAGS
 from rag.types import Answer, Citation, Hit
 

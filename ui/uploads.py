@@ -1,7 +1,7 @@
 """Articles uploaded from the browser or the API: checked, copied to a stable folder, ingested.
 
 Where uploads live: `<index_dir>/uploads/`. A citation's `source` is the path of the file that
-was ingested, and `rag.citations` reads that file to verify a span, so the copy must outlive
+was ingested, and `rag.cite.verify` reads that file to verify a span, so the copy must outlive
 the request (Gradio's and Starlette's temporary files do not). Inside the index folder the
 copies are git-ignored with the index (`index/*`), move and disappear with it, and cannot be
 mixed up with another index's uploads. The index writer only replaces its `v000123/`,

@@ -77,7 +77,7 @@ def _stemmer():
 
 def content_words(text: str, exempt: frozenset[str] = frozenset()) -> list[str]:
     """The content words of `text` in order, analysed (base form, stem), minus `exempt` stems."""
-    from rag.irregular import BASE_FORM
+    from rag.text.irregular import BASE_FORM
 
     words = [w.replace("’", "'").replace(".", "") for w in _WORD.findall(text.lower())]
     words = [w for w in words if w and w not in FUNCTION_WORDS]

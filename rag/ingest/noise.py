@@ -2,7 +2,7 @@
 
 A line is noise when it is only a URL (author pages, share links dropped into the text by a
 PDF or web extractor) or a known piece of page furniture ("Related article: ...", "Advertisement").
-`rag.citations.verify_citation` accepts exactly these between the words of a quote, so the
+`rag.cite.verify.verify_citation` accepts exactly these between the words of a quote, so the
 cleaner cannot silently widen what a citation is allowed to skip.
 """
 

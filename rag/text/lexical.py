@@ -1,7 +1,7 @@
 """Word-level text analysis shared by BM25 indexing and sentence scoring.
 
 Lower-cased word tokens, English stop words removed, irregular verb forms mapped to their base
-("flew" -> "fly", rag/irregular.py), then Snowball-stemmed (PyStemmer), so "troops" matches
+("flew" -> "fly", rag/text/irregular.py), then Snowball-stemmed (PyStemmer), so "troops" matches
 "troop" and "flew" matches "fly". One function, used on both sides, so the query and the index
 can never disagree on what a term is.
 """
@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from bm25s.stopwords import STOPWORDS_EN
 
-from rag.irregular import BASE_FORM
+from rag.text.irregular import BASE_FORM
 
 _WORD = re.compile(r"\w+(?:[.'’]\w+)*")
 # Lucene's short list, plus the scaffolding of questions ("how", "when did"): in an article they

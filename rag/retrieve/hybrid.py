@@ -19,9 +19,9 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.embedding import Embedder
+from rag.embed import Embedder
 from rag.errors import InputError
-from rag.lexical import coverage, question_terms, terms
+from rag.text.lexical import coverage, question_terms, terms
 from rag.store import Snapshot
 from rag.types import Hit
 

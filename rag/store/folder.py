@@ -24,144 +24,16 @@ import mmap
 import os
 import shutil
 import uuid
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from collections.abc import Sequence
-from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rag.chunk_table import ChunkTable
 from rag.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError
-from rag.types import Chunk, DocumentRecord
-from rag.vectors import FaissFlatIndex, VectorIndex, load_index
-
-FORMAT_VERSION = 1
-LEXICAL_ANALYZER = "words-lower-stop_en-irregular_en-snowball_en"
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    manifest: dict[str, Any]
-    documents: dict[str, DocumentRecord]
-    raw_texts: dict[str, str]
-    chunks: Sequence[Chunk]  # row order; a list when built in memory, a ChunkTable when loaded
-    vids: np.ndarray  # int64 vector id of each row, strictly increasing (new chunks get new ids)
-    vectors: np.ndarray  # float32 (rows, dim); memory-mapped when loaded
-    vector_index: VectorIndex
-    bm25: Any  # bm25s.BM25 over the chunks, doc i = row i
-    # One row per sentence, chunks in row order (float16; None for an embedder without them).
-    sentence_vectors: np.ndarray | None = field(repr=False, default=None)
-    sentence_start: np.ndarray | None = field(repr=False, default=None)  # see sentence_row_start
-
-    def __post_init__(self) -> None:
-        if len(self.vids) > 1 and not np.all(np.diff(self.vids) > 0):
-            raise CorruptIndexError("chunk vector ids are not strictly increasing; rebuild the index")
-
-    def rows_of(self, vids: np.ndarray) -> np.ndarray:
-        """Rows of the given vector ids (ids are sorted, so a binary search, no id->row map)."""
-        vids = np.asarray(vids, dtype=np.int64)
-        rows = np.searchsorted(self.vids, vids)
-        found = (rows < len(self.vids)) & (self.vids[np.minimum(rows, len(self.vids) - 1)] == vids)
-        return rows[found]
-
-    @cached_property
-    def sentence_row_start(self) -> np.ndarray:
-        """First row in sentence_vectors of each chunk's sentences (prefix sums)."""
-        if self.sentence_start is not None:
-            return self.sentence_start
-        counts = np.array([len(c.sentences) for c in self.chunks], dtype=np.int64)
-        return np.concatenate([[0], np.cumsum(counts)])
-
-    # -- what rag.answer.SentenceIndex asks for --------------------------------------------
-    def source_of(self, doc_id: str) -> str:
-        return self.documents[doc_id].source
-
-    def sentence_vectors_of(self, row: int) -> np.ndarray | None:
-        if self.sentence_vectors is None:
-            return None
-        a, b = self.sentence_row_start[row], self.sentence_row_start[row + 1]
-        return self.sentence_vectors[a:b]
-
-    def sentence_terms(self, row: int) -> list[frozenset[str]]:
-        """Analysed terms of each sentence of chunk `row` (a bounded cache: hot rows stay)."""
-        return self._sentence_terms_cache(row)
-
-    @cached_property
-    def _sentence_terms_cache(self):
-        from rag.lexical import terms
-
-        @lru_cache(maxsize=16384)
-        def compute(row: int) -> list[frozenset[str]]:
-            return [frozenset(terms(s.text)) for s in self.chunks[row].sentences]
-
-        return compute
-
-    @cached_property
-    def idf(self) -> dict[str, float]:
-        """BM25 idf of every indexed term (used to weigh query terms in sentences)."""
-        n = max(1, len(self.chunks))
-        indptr = np.asarray(self.bm25.scores["indptr"])
-        df = np.diff(indptr)
-        idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
-        return {term: float(idf[i]) for term, i in self.bm25.vocab_dict.items() if i < len(idf)}
-
-    @property
-    def unknown_idf(self) -> float:
-        """Weight of a query term that occurs in no chunk: as rare as the rarest indexed term."""
-        n = max(1, len(self.chunks))
-        return float(np.log(1 + (n - 1 + 0.5) / 1.5))
-
-    @property
-    def model(self) -> str:
-        return self.manifest["model"]["id"]
-
-    @property
-    def dim(self) -> int:
-        return int(self.manifest["model"]["dim"])
-
-
-def build_bm25(chunks: Sequence[Chunk]):
-    import bm25s
-
-    from rag.lexical import terms
-
-    retriever = bm25s.BM25()
-    corpus = [terms(f"{c.title}\n{c.text}") for c in chunks] or [[]]
-    retriever.index(corpus, show_progress=False)
-    return retriever
-
-
-def make_snapshot(manifest: dict[str, Any], documents: dict[str, DocumentRecord], raw_texts: dict[str, str],
-                  chunks: Sequence[Chunk], vids: np.ndarray, vectors: np.ndarray, vector_index: VectorIndex,
-                  bm25=None, sentence_vectors: np.ndarray | None = None) -> Snapshot:
-    manifest = {**manifest, "vector_index": vector_index.kind,
-                "counts": {"documents": len(documents), "chunks": len(chunks)}}
-    manifest["sentence_vectors"] = sentence_vectors is not None
-    return Snapshot(manifest, documents, raw_texts, chunks, vids, vectors, vector_index,
-                    bm25 if bm25 is not None else build_bm25(chunks), sentence_vectors)
-
-
-def empty_manifest(model: str, dim: int, chunking: dict[str, Any]) -> dict[str, Any]:
-    t = now_iso()
-    return {
-        "format_version": FORMAT_VERSION,
-        "model": {"id": model, "dim": dim},
-        "tokenizer": chunking["encoding"],
-        "lexical_analyzer": LEXICAL_ANALYZER,
-        "chunking": chunking,
-        "vector_index": FaissFlatIndex.kind,
-        "counts": {"documents": 0, "chunks": 0},
-        "next_vid": 0,
-        "created_at": t,
-        "updated_at": t,
-    }
+from rag.store.chunk_table import ChunkTable
+from rag.store.faiss_index import FaissFlatIndex, load_index
+from rag.store.snapshot import FORMAT_VERSION, LEXICAL_ANALYZER, Snapshot
+from rag.types import DocumentRecord
 
 
 class IndexFolder:

@@ -2,7 +2,7 @@
 
 A logistic model over signals of the best evidence:
 - `coverage`: the share of the question's idf mass whose terms occur in the best sentence
-  (half alone, half with the sentence before it; see rag/answer.py)
+  (half alone, half with the sentence before it; see rag/answer/extractive.py)
   (a question about a person or thing the articles never mention has low coverage);
 - `dense`: the cosine similarity of the question and the best chunk;
 - `sentence_dense`: the best cosine similarity of the question and a candidate sentence.

@@ -35,7 +35,7 @@ from typing import Sequence
 
 import numpy as np
 
-from rag.embedding import DEFAULT_MODEL, QueryCache, canonical_model_id, pool_spans, resolve_model_path
+from rag.embed.base import DEFAULT_MODEL, QueryCache, canonical_model_id, pool_spans, resolve_model_path
 from rag.errors import InputError
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -221,7 +221,7 @@ class OnnxInt8Embedder(QueryCache):
     def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
                        progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
         """Passage vectors, plus one vector per sentence span pooled from the token vectors
-        (see `rag.embedding.pool_spans`); sentences past the 256-token window get zeros."""
+        (see `rag.embed.torch_encoder.pool_spans`); sentences past the 256-token window get zeros."""
         self.warm_up()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32), []

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rag.evaluate import KS
+from rag.eval.metrics import KS
 
 COLUMNS = ["hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "citation_support@1", "citation_support@any",
            "citations_valid", "answer_contains_gold", "abstain_unanswerable", "false_abstain",
@@ -35,7 +35,7 @@ def write_report(report: dict[str, Any], out: Path, worst: int = 15) -> str:
                 f.write(json.dumps({"mode": mode, **r}, ensure_ascii=False) + "\n")
     table = markdown_table(report)
     cfg = report["config"]
-    md = [f"# Evaluation report\n", f"Dataset `{cfg['dataset']}`, {cfg['date']}.\n", table, "",
+    md = ["# Evaluation report\n", f"Dataset `{cfg['dataset']}`, {cfg['date']}.\n", table, "",
           "## Configuration\n", "```json", json.dumps(cfg, indent=2), "```", ""]
     for mode, rows in report["rows"].items():
         misses = [r for r in rows if r["answerable"] and (r["rank"] is None or r["rank"] > 1)][:worst]

@@ -1,0 +1,101 @@
+"""Question sets for evaluation: the two layouts `rag eval` reads (see README, "Evaluation").
+
+- a folder like ../shared/data/squad-v1.1-dev or eval/natural: `articles.jsonl` ({id, title,
+  path}), the article files, `questions.jsonl` ({id, question, answers, answer_start, doc_id,
+  split?}). The articles are ingested; `holdout` leaves a seeded fraction out, and their
+  questions become unanswerable; a question without answers is unanswerable too.
+- a plain JSONL file of {question, answers, doc_id?, answer_start?} run against an existing index.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.errors import InputError
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    doc_id: str | None  # the index's document id of the gold article
+    spans: tuple[tuple[int, int], ...]  # gold answer spans in the raw article text
+    answerable: bool = True
+
+
+@dataclass
+class Dataset:
+    questions: list[Question]
+    article_files: list[Path] = field(default_factory=list)  # to ingest; empty for plain files
+    kind: str = "folder"
+
+
+def load_folder(folder: Path, holdout: float, seed: int, workdir: Path, split: str | None = None) -> Dataset:
+    """Articles are copied to `workdir` with a `.meta.json` title sidecar each, as a user would.
+
+    A question with no answers is unanswerable (asked of articles that do not say); so is one
+    whose article was held out. `split` keeps only the questions of that split (the natural set
+    has "tune" and "report"); every article is ingested whatever the split.
+    """
+    articles = [json.loads(line) for line in (folder / "articles.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    rng = random.Random(seed)
+    held = set(rng.sample([a["id"] for a in articles], round(holdout * len(articles)))) if holdout > 0 else set()
+    workdir.mkdir(parents=True, exist_ok=True)
+    files, doc_of = [], {}
+    for a in articles:
+        src = folder / a["path"]
+        doc_of[a["id"]] = src.name
+        if a["id"] in held:
+            continue
+        dst = workdir / src.name
+        if not dst.exists() or dst.stat().st_size != src.stat().st_size:
+            shutil.copyfile(src, dst)
+        meta = workdir / (dst.stem + ".meta.json")
+        meta_text = json.dumps({"title": a.get("title") or a["id"]}) + "\n"
+        if not meta.exists() or meta.read_text() != meta_text:
+            meta.write_text(meta_text)
+        files.append(dst)
+    questions = []
+    for line in (folder / "questions.jsonl").read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        q = json.loads(line)
+        if split is not None and q.get("split") != split:
+            continue
+        spans = tuple((s, s + len(a)) for a, s in zip(q["answers"], q["answer_start"]))
+        questions.append(Question(str(q["id"]), q["question"], tuple(q["answers"]), doc_of.get(q["doc_id"]),
+                                  spans, answerable=bool(q["answers"]) and q["doc_id"] not in held))
+    if split is not None and not questions:
+        raise InputError(f"{folder}: no questions in split {split!r}")
+    return Dataset(questions, files)
+
+
+def load_plain(path: Path) -> Dataset:
+    questions = []
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+        if not line.strip():
+            continue
+        try:
+            q = json.loads(line)
+            answers = tuple(q.get("answers") or ())
+            starts = q.get("answer_start") or []
+            spans = tuple((s, s + len(a)) for a, s in zip(answers, starts))
+            questions.append(Question(str(q.get("id", i)), q["question"], answers, q.get("doc_id"), spans,
+                                      answerable=bool(answers)))
+        except (json.JSONDecodeError, KeyError, TypeError) as e:
+            raise InputError(f"{path}:{i + 1}: not a question line ({e}); expected "
+                             '{"question": str, "answers": [str], "doc_id"?: str}') from None
+    return Dataset(questions, kind="plain")
+
+
+def sample(questions: list[Question], limit: int | None, seed: int) -> list[Question]:
+    if limit is None or limit >= len(questions):
+        return list(questions)
+    if limit < 1:
+        raise InputError(f"--limit must be at least 1. Currently, limit={limit}")
+    return random.Random(seed).sample(questions, limit)

@@ -1,0 +1,85 @@
+"""Per-question scores and their aggregates: retrieval hits, citation support, abstention, latency.
+
+A hit is found by offsets: a chunk of the gold document whose raw [start, end) covers a gold
+answer span [answer_start, answer_start + len(answer)). Without offsets (plain files) the
+fallback is the answer string inside a chunk of the gold document (or any document), which is
+weaker and reported as such in the config.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rag.eval.datasets import Question
+from rag.types import Answer
+
+KS = (1, 3, 5, 10)
+_PUNCTUATION = frozenset(string.punctuation)
+
+
+def normalize_answer(text: str) -> str:
+    """SQuAD normalisation: lower case, no punctuation, no articles, single spaces."""
+    text = re.sub(r"\[\d+\]", " ", text.lower())
+    text = "".join(ch for ch in text if ch not in _PUNCTUATION)
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+def _covers(start: int, end: int, spans: tuple[tuple[int, int], ...]) -> bool:
+    return any(start <= s and e <= end for s, e in spans)
+
+
+def hit_rank(q: Question, answer: Answer) -> int | None:
+    """1-based rank of the first hit that holds a gold answer, or None."""
+    for h in answer.hits:
+        c = h.chunk
+        if q.spans:
+            if c.doc_id == q.doc_id and _covers(c.start, c.end, q.spans):
+                return h.rank
+        elif (q.doc_id is None or c.doc_id == q.doc_id) and any(
+                normalize_answer(a) in normalize_answer(c.text) for a in q.answers):
+            return h.rank
+    return None
+
+
+def citation_supports(q: Question, answer: Answer) -> list[bool]:
+    out = []
+    for c in answer.citations:
+        if q.spans:
+            out.append(c.doc_id == q.doc_id and _covers(c.start, c.end, q.spans))
+        else:
+            out.append((q.doc_id is None or c.doc_id == q.doc_id)
+                       and any(normalize_answer(a) in normalize_answer(c.quote) for a in q.answers))
+    return out
+
+
+@dataclass
+class ModeResult:
+    mode: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def metrics(self) -> dict[str, Any]:
+        ans = [r for r in self.rows if r["answerable"]]
+        una = [r for r in self.rows if not r["answerable"]]
+        n = max(1, len(ans))
+        all_cites = [v for r in self.rows for v in r["citations_valid"]]
+        lat = np.array([r["ms"] for r in self.rows]) if self.rows else np.zeros(1)
+        m: dict[str, Any] = {"n_questions": len(self.rows), "n_unanswerable": len(una)}
+        for k in KS:
+            m[f"hit@{k}"] = sum(1 for r in ans if r["rank"] is not None and r["rank"] <= k) / n
+        m["mrr@10"] = sum(1 / r["rank"] for r in ans if r["rank"] is not None and r["rank"] <= 10) / n
+        m["citation_support@1"] = sum(1 for r in ans if r["support"][:1] == [True]) / n
+        m["citation_support@any"] = sum(1 for r in ans if any(r["support"])) / n
+        m["citations_valid"] = (sum(all_cites) / len(all_cites)) if all_cites else 1.0
+        m["n_citations"] = len(all_cites)
+        m["answer_contains_gold"] = sum(1 for r in ans if r["contains_gold"]) / n
+        m["abstain_unanswerable"] = (sum(1 for r in una if r["abstained"]) / len(una)) if una else None
+        m["false_abstain"] = sum(1 for r in ans if r["abstained"]) / n
+        m["ask_ms_p50"] = float(np.percentile(lat, 50))
+        m["ask_ms_p95"] = float(np.percentile(lat, 95))
+        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in m.items()}

@@ -1,0 +1,116 @@
+"""Running a question set through an Assistant: `evaluate` returns the report `rag eval` writes."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from rag.cite.verify import citation_problem
+from rag.errors import IndexMismatchError, InputError
+from rag.eval.datasets import Question, load_folder, load_plain, sample
+from rag.eval.metrics import ModeResult, citation_supports, hit_rank, normalize_answer
+
+
+def run_questions(assistant, questions: list[Question], mode: str, k: int, show_progress: bool) -> ModeResult:
+    snap = assistant.require_snapshot()
+    result = ModeResult(mode)
+    # Every mode pays for its own query embeddings, or later modes would time a cache.
+    getattr(assistant.embedder, "clear_cache", lambda: None)()
+    items = questions
+    if show_progress:
+        from tqdm import tqdm
+
+        items = tqdm(questions, desc=f"eval {mode}", unit="q")
+    for q in items:
+        t0 = time.perf_counter()
+        answer = assistant.ask(q.question, k=k, mode=mode)
+        ms = (time.perf_counter() - t0) * 1000
+        valid = [citation_problem(snap.raw_texts[c.doc_id], c.start, c.end, c.quote,
+                                  html=c.source.lower().endswith((".html", ".htm"))) is None
+                 for c in answer.citations]
+        text = normalize_answer(answer.answer) if not answer.abstained else ""
+        result.rows.append({
+            "id": q.id, "question": q.question, "answers": list(q.answers), "doc_id": q.doc_id,
+            "answerable": q.answerable, "rank": hit_rank(q, answer) if q.answerable else None,
+            "support": citation_supports(q, answer) if q.answerable else [],
+            "citations_valid": valid, "abstained": answer.abstained, "confidence": answer.confidence,
+            "contains_gold": bool(text) and any(normalize_answer(a) in text for a in q.answers if normalize_answer(a)),
+            "answer": answer.answer, "ms": ms,
+            "first_citation": answer.citations[0].quote if answer.citations else None,
+        })
+    return result
+
+
+def evaluate(dataset_path: str | Path, index_dir: str | Path | None = None, limit: int | None = None,
+             seed: int = 0, modes: tuple[str, ...] = ("hybrid",), holdout_docs: float = 0.0, k: int = 10,
+             show_progress: bool = False, embedder=None, split: str | None = None,
+             **settings: Any) -> dict[str, Any]:
+    """Run a question set; returns the report dict (config, per-mode metrics, per-question rows)."""
+    from rag import __version__ as rag_version
+    from rag.assistant import Assistant
+    from rag.retrieve.hybrid import MODES
+
+    path = Path(dataset_path)
+    if not path.exists():
+        raise InputError(f"{path}: no such dataset (a folder with articles.jsonl + questions.jsonl, or a .jsonl file)")
+    if not 0 <= holdout_docs < 1:
+        raise InputError(f"--holdout-docs must be in [0, 1). Currently, holdout_docs={holdout_docs}")
+    for m in modes:
+        if m not in MODES:
+            raise InputError(f"unknown mode {m!r} in --modes; use {','.join(MODES)}")
+    if path.is_dir():
+        tag = f"{path.resolve().name}-h{holdout_docs:g}-s{seed if holdout_docs else 0}"
+        index_dir = Path(index_dir) if index_dir else Path("build") / f"eval-index-{tag}"
+        dataset = load_folder(path, holdout_docs, seed, Path(f"{index_dir}.articles"), split)
+    else:
+        if index_dir is None:
+            raise InputError("a plain question file needs --index DIR (the index to ask)")
+        dataset = load_plain(path)
+    assistant = Assistant.open(index_dir, embedder=embedder, **settings)
+    ingest_s, reused = 0.0, False
+    if dataset.article_files:
+        t0 = time.perf_counter()
+        try:
+            report = assistant.ingest(dataset.article_files, prune=True, show_progress=show_progress)
+        except IndexMismatchError:
+            # The evaluation index is a cache of this command's: rebuild it (vectors are reused).
+            report = assistant.ingest(dataset.article_files, rebuild=True, show_progress=show_progress)
+        ingest_s = time.perf_counter() - t0
+        reused = not report.changed
+        if report.skipped:
+            raise InputError(f"{len(report.skipped)} articles could not be read: {report.skipped[0]}")
+        # Articles held out under another seed may still be in a reused index: drop them.
+        wanted = {f.name for f in dataset.article_files}
+        for doc_id in [d for d in assistant.require_snapshot().documents if d not in wanted]:
+            assistant.remove(doc_id)
+    questions = sample(dataset.questions, limit, seed)
+    assistant.ask(questions[0].question, k=k)  # warm-up: model load is not question latency
+    results = [run_questions(assistant, questions, m, k, show_progress) for m in modes]
+    snap = assistant.require_snapshot()
+    config = {
+        "dataset": str(path.resolve()), "dataset_kind": dataset.kind, "index": str(assistant.folder.path),
+        "model": snap.manifest["model"], "encoder": assistant.settings.encoder,
+        "chunking": snap.manifest["chunking"], "vector_index": snap.manifest["vector_index"], "k": k,
+        "seed": seed, "limit": limit, "holdout_docs": holdout_docs, "split": split, "modes": list(modes),
+        "documents": len(snap.documents), "chunks": len(snap.chunks), "ingest_s": round(ingest_s, 2),
+        "index_reused": reused, "versions": _versions(rag_version), "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "hit_rule": "offsets" if any(q.spans for q in questions) else "answer string in chunk (no offsets given)",
+    }
+    modes_out = {}
+    for r in results:
+        modes_out[r.mode] = {**r.metrics(), "ingest_s": round(ingest_s, 2)}
+    return {"config": config, "modes": modes_out, "rows": {r.mode: r.rows for r in results}}
+
+
+def _versions(rag_version: str) -> dict[str, str]:
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"rag": rag_version, "python": platform.python_version(), "machine": platform.machine()}
+    for pkg in ("sentence-transformers", "faiss-cpu", "bm25s", "torch", "tiktoken"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out
