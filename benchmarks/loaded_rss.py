@@ -48,9 +48,10 @@ def main(index_dir: str, questions_path: str) -> None:
     embedder.embed_query("warm up")
     for q in questions:  # the encoder's buffers grow to the longest question: not the index
         embedder.embed_query(q)
+    assistant = Assistant.open(index_dir, embedder=embedder)
+    assistant.answerer.warm_up()  # the reranker's model is not the index either
     gc.collect()
     before = memory()
-    assistant = Assistant.open(index_dir, embedder=embedder)
     snap = assistant.require_snapshot()
     loaded = memory()
     ms = []

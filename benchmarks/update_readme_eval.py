@@ -1,11 +1,18 @@
-"""Replace the evaluation table in README.md (between eval markers) with eval-out/report.json.
+"""Combine the two `rag eval` runs of `make eval` into one report, and put its tables in README.md.
 
-`make eval` runs this after `rag eval`, so the README's numbers are regenerated, never typed.
+    python benchmarks/update_readme_eval.py eval-out README.md
+
+Reads eval-out/squad/report.json (SQuAD dev, seed 0) and eval-out/natural/report.json (the
+reporting part of eval/natural), writes eval-out/report.json and eval-out/report.md with both,
+and replaces the README block between the eval markers. Beside each table stands the previous
+release's hybrid column (eval/baseline.json), so a change shows as one. Numbers are copied from
+the reports, never typed.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import sys
 from pathlib import Path
@@ -16,21 +23,49 @@ sys.path.insert(0, str(ROOT))
 from rag.eval.report import markdown_table  # noqa: E402
 
 START, END = "<!-- eval:start -->", "<!-- eval:end -->"
+SETS = {
+    "squad": "SQuAD dev (seed 0: 2,000 questions, 15% of the 48 articles held out, their questions unanswerable)",
+    "natural": "Natural questions, reporting part (eval/natural: everyday wording; near-topic and unrelated "
+               "questions the articles do not answer)",
+}
 
 
-def main(report_path: str = "eval-out/report.json", readme: str = "README.md") -> None:
-    report = json.loads((ROOT / report_path).read_text())
+def command(cfg: dict) -> str:
+    parts = [f"rag eval {Path(cfg['dataset']).name}"]
+    if cfg.get("limit"):
+        parts.append(f"--limit {cfg['limit']} --seed {cfg['seed']}")
+    if cfg.get("holdout_docs"):
+        parts.append(f"--holdout-docs {cfg['holdout_docs']}")
+    if cfg.get("split"):
+        parts.append(f"--split {cfg['split']}")
+    parts.append(f"--modes {','.join(cfg['modes'])}")
+    return " ".join(parts)
+
+
+def section(name: str, report: dict, baseline: dict | None) -> list[str]:
     cfg = report["config"]
-    cmd = (f"rag eval {Path(cfg['dataset']).name} --limit {cfg['limit']} --seed {cfg['seed']} "
-           f"--holdout-docs {cfg['holdout_docs']} --modes {','.join(cfg['modes'])}")
-    block = "\n".join([
-        START,
-        f"`make eval` ({cmd}), {cfg['date']}, {platform.machine()} with {__import__('os').cpu_count()} cores, "
-        f"{cfg['documents']} articles indexed / {cfg['chunks']} chunks, model {cfg['model']['id']}, k={cfg['k']}:",
-        "",
-        markdown_table({"modes": report["modes"]}),
-        END,
-    ])
+    modes = dict(report["modes"])
+    if baseline:
+        modes["previous release (hybrid)"] = baseline
+    return [f"**{SETS[name]}**: `{command(cfg)}`, {cfg['documents']} articles / {cfg['chunks']} chunks, "
+            f"encoder {cfg['encoder']}, reranker {cfg.get('reranker', 'none')}, k={cfg['k']}:", "",
+            markdown_table({"modes": modes}), ""]
+
+
+def main(out_dir: str = "eval-out", readme: str = "README.md") -> None:
+    out = ROOT / out_dir
+    reports = {name: json.loads((out / name / "report.json").read_text()) for name in SETS}
+    baseline = json.loads((ROOT / "eval" / "baseline.json").read_text())
+    (out / "report.json").write_text(json.dumps(reports, indent=2) + "\n", encoding="utf-8")
+    date = max(r["config"]["date"] for r in reports.values())
+    lines = [f"`make eval`, {date}, {platform.machine()} with {os.cpu_count()} cores, model "
+             f"{reports['squad']['config']['model']['id']}:", ""]
+    for name, report in reports.items():
+        lines += section(name, report, baseline.get(name))
+    (out / "report.md").write_text("# Evaluation report\n\n" + "\n".join(lines) +
+                                   "\nPer-set details, worst misses and plots: squad/report.md, natural/report.md.\n",
+                                   encoding="utf-8")
+    block = "\n".join([START, *lines, END])
     path = ROOT / readme
     text = path.read_text()
     if START in text and END in text:
@@ -38,7 +73,7 @@ def main(report_path: str = "eval-out/report.json", readme: str = "README.md") -
     else:
         text += "\n" + block + "\n"
     path.write_text(text)
-    print(f"updated {path}")
+    print(f"wrote {out / 'report.md'}, {out / 'report.json'}; updated {path}")
 
 
 if __name__ == "__main__":

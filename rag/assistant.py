@@ -13,16 +13,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable
 
-from rag.answer.extractive import AnswerConfig, ExtractiveAnswerer
-from rag.text.chunking import ChunkingConfig
-from rag.settings import Settings
+from rag.answer.extractive import Answerer, ExtractiveAnswerer
 from rag.conversation import retrieval_query
 from rag.embed import Embedder, canonical_model_id, make_embedder
 from rag.errors import IndexNotFoundError, InputError, RagError
 from rag.indexer import IngestReport, Progress, ingest, remove_document
-from rag.retrieve.hybrid import HybridRetriever, check_k
+from rag.rerank import make_reranker
+from rag.retrieve.hybrid import HybridRetriever, check_k, check_mode
+from rag.settings import Settings
 from rag.store import IndexFolder, Snapshot, check_model
-from rag.types import Answer, Hit
+from rag.text.chunking import ChunkingConfig
+from rag.types import Answer, Hit, Query
 
 MAX_QUESTION_CHARS = 2000
 
@@ -47,10 +48,12 @@ class Assistant:
     >>> print(answer.answer, answer.citations[0].start)                   # doctest: +SKIP
     """
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None,
+                 answerer: Answerer | None = None) -> None:
         self.settings = settings
         self.folder = IndexFolder(settings.index_dir)
         self.embedder = embedder or make_embedder(settings.model, settings.encoder)
+        self.answerer = answerer or ExtractiveAnswerer(make_reranker(settings.reranker))
         self.chunking = ChunkingConfig(settings.chunk_tokens, settings.chunk_overlap)
         check_k(settings.k)
         self._snapshot: Snapshot | None = None
@@ -58,9 +61,16 @@ class Assistant:
         self._write_lock = threading.Lock()
 
     @classmethod
-    def open(cls, index_dir: str | Path | None = None, embedder: Embedder | None = None, **settings: Any) -> Assistant:
+    def open(cls, index_dir: str | Path | None = None, embedder: Embedder | None = None,
+             answerer: Answerer | None = None, **settings: Any) -> Assistant:
         """Settings come from the environment (RAG_*), then these arguments."""
-        return cls(Settings.from_env(index_dir=index_dir, **settings), embedder)
+        return cls(Settings.from_env(index_dir=index_dir, **settings), embedder, answerer)
+
+    def warm_up(self) -> None:
+        """Load the models now (the embedder's and the answerer's), so the first question is not
+        the slow one. Raises InputError when one cannot be loaded."""
+        self.embedder.warm_up()
+        self.answerer.warm_up()
 
     # -- the index --------------------------------------------------------------------------
     @property
@@ -146,12 +156,25 @@ class Assistant:
         return self.require_snapshot().raw_texts[doc_id]
 
     # -- questions --------------------------------------------------------------------------
+    def query(self, question: str, history: list[Any] | None = None, mode: str | None = None) -> Query:
+        """The Query retrieval and answering see: the search text (a follow-up gets the earlier
+        question in front) and, unless the mode is lexical, its embedding."""
+        mode = check_mode(mode or self.settings.mode)
+        text = retrieval_query(question, history)
+        if mode == "lexical":
+            return Query(question, text)
+        vector = self.embedder.embed_query(text)
+        question_vector = self.embedder.embed_query(question) if text != question else None
+        return Query(question, text, vector, question_vector)
+
     def retriever(self, mode: str | None = None, snapshot: Snapshot | None = None) -> HybridRetriever:
-        return HybridRetriever(snapshot or self.require_snapshot(), self.embedder, mode or self.settings.mode)
+        return HybridRetriever(snapshot or self.require_snapshot(), mode or self.settings.mode)
 
     def search(self, query: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
-        query = check_question(query, "query")
-        return self.retriever(mode).retrieve(query, check_k(self.settings.k if k is None else k))
+        text = check_question(query, "query")
+        k = check_k(self.settings.k if k is None else k)
+        snap = self.require_snapshot()
+        return self.retriever(mode, snap).retrieve(self.query(text, mode=mode), k)
 
     def ask(self, question: str, k: int | None = None, history: list[Any] | None = None,
             mode: str | None = None) -> Answer:
@@ -159,15 +182,10 @@ class Assistant:
         k = check_k(self.settings.k if k is None else k)
         snap = self.require_snapshot()
         t0 = time.perf_counter()
-        query = retrieval_query(question, history)
+        query = self.query(question, history, mode)
         hits = self.retriever(mode, snap).retrieve(query, k)
         t1 = time.perf_counter()
-        answerer = ExtractiveAnswerer(snap, AnswerConfig())
-        # The query vector is cached by the embedder: retrieval already computed it.
-        dense = (mode or self.settings.mode) != "lexical"
-        qvec = self.embedder.embed_query(query) if dense else None
-        question_vec = self.embedder.embed_query(question) if dense and query != question else None
-        answer = answerer.answer(question, hits, query=query, query_vector=qvec, question_vector=question_vec)
+        answer = self.answerer.answer(query, hits, snap)
         t2 = time.perf_counter()
         timings = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}
         return replace(answer, timings_ms=timings)

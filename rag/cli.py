@@ -26,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     def common(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--index", help="index folder (RAG_INDEX, default: index)")
         sp.add_argument("--model", help="embedding model name or folder (RAG_EMBED_MODEL)")
-        sp.add_argument("--encoder", choices=["torch", "onnx-int8"], help="encoder backend (RAG_ENCODER)")
+        sp.add_argument("--encoder", choices=["onnx-int8", "torch"], help="encoder backend (RAG_ENCODER, default onnx-int8)")
 
     sp = sub.add_parser("ingest", help="add or update articles (files or folders)")
     sp.add_argument("paths", nargs="+", metavar="PATH")

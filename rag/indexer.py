@@ -8,7 +8,6 @@ re-ingest writes nothing and the index stays byte-identical.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +16,11 @@ from typing import Any, Callable
 import numpy as np
 
 from rag.text.chunking import ChunkingConfig, chunk_article
-from rag.embed import Embedder, passage_text, sentence_char_spans
+from rag.embed import Embedder, passage_text
 from rag.errors import InputError
 from rag.ingest import collect_files, read_article
 from rag.ingest.reader import content_hash, read_bytes_checked
-from rag.store import Snapshot, empty_manifest, make_snapshot, now_iso
+from rag.store import SENTENCE_VECTORS, Snapshot, empty_manifest, make_snapshot, now_iso
 from rag.types import Chunk, DocumentRecord
 from rag.store.faiss_index import FaissFlatIndex, fit_index
 
@@ -37,6 +36,7 @@ class IngestReport:
     skipped: list[str] = field(default_factory=list)  # one message per bad file
     chunks_embedded: int = 0
     chunks_reused: int = 0
+    sentences_embedded: int = 0
     seconds: float = 0.0
 
     @property
@@ -46,14 +46,11 @@ class IngestReport:
     def summary(self) -> str:
         return (f"{len(self.added)} added, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
                 f"{len(self.removed)} removed, {len(self.skipped)} skipped; "
-                f"{self.chunks_embedded} chunks embedded, {self.chunks_reused} reused, {self.seconds:.1f} s")
+                f"{self.chunks_embedded} chunks embedded ({self.sentences_embedded} sentences), "
+                f"{self.chunks_reused} reused, {self.seconds:.1f} s")
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "summary": self.summary()}
-
-
-def passage_key(chunk: Chunk) -> str:
-    return hashlib.sha1(passage_text(chunk.title, chunk.text).encode()).hexdigest()
 
 
 def ingest(previous: Snapshot | None, paths: list[str | Path], embedder: Embedder, chunking: ChunkingConfig,
@@ -107,48 +104,55 @@ def ingest(previous: Snapshot | None, paths: list[str | Path], embedder: Embedde
     return snapshot, report
 
 
-def embed_with_cache(previous: Snapshot | None, chunks: list[Chunk], embedder: Embedder,
-                     report: IngestReport, show_progress: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """(chunk vectors, sentence vectors or None), reusing `previous`'s vectors for known passages."""
-    with_sentences = hasattr(embedder, "embed_passages")
-    cache: dict[str, int] = {}
-    # A cached passage is only reusable when it also has what this embedder would produce.
-    if previous is not None and (previous.sentence_vectors is not None or not with_sentences):
-        cache = {passage_key(c): row for row, c in enumerate(previous.chunks)}
-    keys = [passage_key(c) for c in chunks]
-    missing = sorted({k: i for i, k in enumerate(keys) if k not in cache}.values())
-    fresh: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
-    if missing:  # everything cached: do not even load the model
-        texts = [passage_text(chunks[i].title, chunks[i].text) for i in missing]
-        if with_sentences:
-            spans = [sentence_char_spans(chunks[i].title, chunks[i].text, [s.text for s in chunks[i].sentences])
-                     for i in missing]
-            vecs, sent = embedder.embed_passages(texts, spans, progress=show_progress)
-        else:
-            vecs, sent = embedder.embed_documents(texts, progress=show_progress), [None] * len(missing)
-        fresh = {keys[i]: (vecs[j], sent[j]) for j, i in enumerate(missing)}
-    dim = previous.dim if previous is not None and not missing else embedder.dim
-    out = np.zeros((len(chunks), dim), dtype=np.float32)
-    sentence_parts = []
-    for i, k in enumerate(keys):
-        if k in fresh:
-            out[i], sv = fresh[k]
-        else:
-            out[i], sv = previous.vectors[cache[k]], previous.sentence_vectors_of(cache[k])
-        sentence_parts.append(sv)
-    report.chunks_embedded = len(missing)
-    report.chunks_reused = len(chunks) - len(missing)
-    if not with_sentences or any(sv is None for sv in sentence_parts):
-        return out, None
-    sentences = (np.concatenate(sentence_parts).astype(np.float16) if sentence_parts
-                 else np.zeros((0, dim), dtype=np.float16))
-    return out, sentences
+def embed_with_cache(cache: Snapshot | None, chunks: list[Chunk], embedder: Embedder,
+                     report: IngestReport, show_progress: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(chunk vectors, sentence vectors): one row per chunk, and one per sentence of each chunk
+    in chunk order (rag/store/snapshot.py, SENTENCE_VECTORS).
+
+    A sentence is embedded on its own, prefixed with its title like a chunk: the model was
+    trained on sentence pairs, and a question matches the one sentence that answers it better
+    than a 200-token window that also says five other things. Every distinct text is encoded
+    once (a sentence shared by two overlapping chunks, a one-sentence chunk and its sentence),
+    and texts that `cache` already holds for the same documents are not encoded again.
+    """
+    chunk_texts = [passage_text(c.title, c.text) for c in chunks]
+    sentence_texts = [passage_text(c.title, s.text) for c in chunks for s in c.sentences]
+    known = _cached_vectors(cache, {c.doc_id for c in chunks})
+    todo = [t for t in dict.fromkeys(chunk_texts + sentence_texts) if t not in known]
+    if todo:  # everything cached: do not even load the model
+        known.update(zip(todo, embedder.embed_documents(todo, progress=show_progress)))
+    dim = len(next(iter(known.values()))) if known else embedder.dim
+    fresh = set(todo)
+    report.chunks_embedded = sum(1 for t in dict.fromkeys(chunk_texts) if t in fresh)
+    report.chunks_reused = len(chunks) - report.chunks_embedded
+    report.sentences_embedded = len(fresh) - report.chunks_embedded
+    vectors = np.array([known[t] for t in chunk_texts], dtype=np.float32).reshape(-1, dim)
+    sentences = np.array([known[t] for t in sentence_texts], dtype=np.float16).reshape(-1, dim)
+    return vectors, sentences
+
+
+def _cached_vectors(cache: Snapshot | None, doc_ids: set[str]) -> dict[str, np.ndarray]:
+    """Text -> vector for the chunks and sentences `cache` holds of these documents.
+
+    Only the same documents are searched: an updated article shares most of its sentences with
+    its old version, a new one shares nothing worth a scan of the whole index."""
+    if cache is None or cache.manifest.get("sentence_vectors") != SENTENCE_VECTORS:
+        return {}
+    out: dict[str, np.ndarray] = {}
+    for row, chunk in enumerate(cache.chunks):
+        if chunk.doc_id not in doc_ids:
+            continue
+        out[passage_text(chunk.title, chunk.text)] = np.asarray(cache.vectors[row], dtype=np.float32)
+        for sentence, vector in zip(chunk.sentences, cache.sentence_vectors_of(row)):
+            out.setdefault(passage_text(chunk.title, sentence.text), np.asarray(vector, dtype=np.float32))
+    return out
 
 
 def replace_documents(previous: Snapshot | None, docs: dict[str, DocumentRecord], raw: dict[str, str],
                       chunks: list[Chunk], vectors: np.ndarray, drop: set[str], embedder: Embedder,
-                      chunking: ChunkingConfig, sentence_vectors: np.ndarray | None = None) -> Snapshot:
-    """The next snapshot: `previous` minus documents in `docs` or `drop`, plus `docs` and their chunks."""
+                      chunking: ChunkingConfig, sentence_vectors: np.ndarray) -> Snapshot:
+    """The next snapshot: `previous` minus documents in `docs` or `drop`, plus `docs` and their chunks
+    (`vectors` and `sentence_vectors` are theirs, as `embed_with_cache` returns them)."""
     if previous is None:
         manifest = empty_manifest(embedder.model_id, embedder.dim, chunking.__dict__.copy())
         keep_rows: list[int] = []
@@ -175,31 +179,23 @@ def replace_documents(previous: Snapshot | None, docs: dict[str, DocumentRecord]
     old_vectors = previous.vectors[keep_rows] if previous else np.zeros((0, embedder.dim), dtype=np.float32)
     all_vids, all_vectors = np.concatenate([old_vids, new_vids]), np.concatenate([old_vectors, vectors])
     vector_index = fit_index(vector_index, all_vids, all_vectors)  # exact or IVF by size (rag/store/faiss_index.py)
-    sentences = _merge_sentences(previous, keep_rows, sentence_vectors, len(chunks), all_vectors.shape[1])
+    if previous is not None:
+        # The kept chunks' sentence rows, found from the prefix sums without touching each chunk.
+        counts = np.diff(previous.sentence_row_start)
+        keep = np.zeros(len(previous.chunks), dtype=bool)
+        keep[keep_rows] = True
+        old_sentences = previous.sentence_vectors[np.repeat(keep, counts)]
+        sentence_vectors = np.concatenate([old_sentences, sentence_vectors])
     return make_snapshot(manifest, {**old_docs, **docs}, {**old_raw, **raw}, all_chunks, all_vids, all_vectors,
-                         vector_index, sentence_vectors=sentences)
-
-
-def _merge_sentences(previous: Snapshot | None, keep_rows: list[int], new: np.ndarray | None,
-                     n_new_chunks: int, dim: int) -> np.ndarray | None:
-    """Sentence vectors of the kept rows followed by the new ones; None when either side lacks them."""
-    if previous is None or not previous.chunks:
-        old: list[np.ndarray] | None = []
-    elif previous.sentence_vectors is not None:
-        old = [previous.sentence_vectors_of(r) for r in keep_rows]
-    else:
-        old = None
-    if old is None or (new is None and n_new_chunks):
-        return None
-    parts = old + ([new] if new is not None else [])
-    return np.concatenate(parts).astype(np.float16) if parts else np.zeros((0, dim), dtype=np.float16)
+                         vector_index, np.asarray(sentence_vectors, dtype=np.float16))
 
 
 def remove_document(previous: Snapshot, doc_id: str, embedder: Embedder, chunking: ChunkingConfig) -> Snapshot:
     if doc_id not in previous.documents:
         raise InputError(f"no document {doc_id!r} in the index; `rag stats` lists the document ids")
     return replace_documents(previous, {}, {}, [], np.zeros((0, previous.dim), dtype=np.float32),
-                             drop={doc_id}, embedder=embedder, chunking=chunking)
+                             drop={doc_id}, embedder=embedder, chunking=chunking,
+                             sentence_vectors=np.zeros((0, previous.dim), dtype=np.float16))
 
 
 def _progress(items, enabled: bool, desc: str):

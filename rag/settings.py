@@ -3,12 +3,13 @@
 Environment variables (all optional):
     RAG_INDEX          index folder                       (default: index)
     RAG_EMBED_MODEL    model name or local folder          (default: all-MiniLM-L6-v2, packaged)
-    RAG_ENCODER        torch | onnx-int8                   (default: torch)
+    RAG_ENCODER        onnx-int8 | torch                   (default: onnx-int8; rag/embed/onnx_int8.py)
     RAG_CHUNK_TOKENS   chunk size in tiktoken tokens       (default: 200)
     RAG_CHUNK_OVERLAP  sentences shared by neighbours      (default: 1)
     RAG_MAX_FILE_MB    larger files are skipped            (default: 20)
     RAG_K              passages retrieved per question     (default: 5)
     RAG_MODE           hybrid | dense | lexical            (default: hybrid)
+    RAG_RERANKER       ms-marco-minilm-l12 | none          (default: ms-marco-minilm-l12, packaged)
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ _ENV = {
     "max_file_mb": "RAG_MAX_FILE_MB",
     "k": "RAG_K",
     "mode": "RAG_MODE",
+    "reranker": "RAG_RERANKER",
 }
 
 
@@ -36,12 +38,13 @@ _ENV = {
 class Settings:
     index_dir: Path = Path("index")
     model: str = "all-MiniLM-L6-v2"
-    encoder: str = "torch"
+    encoder: str = "onnx-int8"
     chunk_tokens: int = 200
     chunk_overlap: int = 1
     max_file_mb: float = 20.0
     k: int = 5
     mode: str = "hybrid"
+    reranker: str = "ms-marco-minilm-l12"
 
     @property
     def max_bytes(self) -> int:

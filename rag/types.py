@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Sentence:
@@ -60,6 +62,22 @@ class DocumentRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question as retrieval and answering see it.
+
+    `text` is what is searched for: the question, or for a follow-up ("And how far did it fly?")
+    the question with the earlier one in front (rag/conversation.py). `vector` embeds `text`;
+    `question_vector` embeds the question alone when it differs (the context finds the passage,
+    the question itself picks the sentence). Vectors are None when no dense side is used.
+    """
+
+    question: str
+    text: str
+    vector: np.ndarray | None = field(default=None, repr=False)
+    question_vector: np.ndarray | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import shutil
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
 
 from rag import Assistant, Settings
+from rag.answer.extractive import ExtractiveAnswerer
+from rag.rerank import make_reranker
 from rag.cite.verify import citation_problem_for
+from rag.embed import Embedder, make_embedder
 from rag.embed.torch_encoder import SentenceTransformerEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,14 +21,37 @@ SEED_FILE = SEEDS / "2024-10-31-afp-north-korean-troops-kursk-icbm-test.txt"
 
 
 @pytest.fixture(scope="session")
-def embedder() -> SentenceTransformerEmbedder:
+def embedder() -> Embedder:
+    """The default embedder (int8 ONNX export of the packaged MiniLM), loaded once."""
+    e = make_embedder()
+    e.warm_up()
+    return e
+
+
+@pytest.fixture(scope="session")
+def fp32() -> SentenceTransformerEmbedder:
+    """The fp32 torch encoder of the same model, for the tests that compare the two."""
     e = SentenceTransformerEmbedder()
     e.warm_up()
     return e
 
 
+@pytest.fixture(scope="session")
+def answerer() -> ExtractiveAnswerer:
+    """The default answerer with the real packaged reranker, loaded once."""
+    return shared_answerer()
+
+
+@lru_cache(maxsize=1)
+def shared_answerer() -> ExtractiveAnswerer:
+    a = ExtractiveAnswerer(make_reranker())
+    a.warm_up()
+    return a
+
+
 def make_assistant(index_dir: Path, embedder, **settings) -> Assistant:
-    return Assistant(Settings(index_dir=index_dir, **settings), embedder=embedder)
+    """An Assistant on the shared models (the session's embedder, the shared reranker)."""
+    return Assistant(Settings(index_dir=index_dir, **settings), embedder=embedder, answerer=shared_answerer())
 
 
 @pytest.fixture(scope="session")

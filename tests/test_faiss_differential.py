@@ -111,7 +111,8 @@ def test_ivf_index_round_trips_through_the_index_folder(tmp_path):
     vids = np.arange(n, dtype=np.int64) + 1000
     index = FaissIVFIndex.build(dim, vids, vectors, nlist=64, nprobe=16)
     manifest = empty_manifest("test-model", dim, ChunkingConfig().__dict__.copy())
-    snap = make_snapshot(manifest, {"doc.txt": doc}, {"doc.txt": raw}, chunks, vids, vectors, index)
+    sentence_vectors = vectors.astype(np.float16)  # one sentence per chunk here
+    snap = make_snapshot(manifest, {"doc.txt": doc}, {"doc.txt": raw}, chunks, vids, vectors, index, sentence_vectors)
     assert snap.manifest["vector_index"] == FaissIVFIndex.kind
 
     folder = IndexFolder(tmp_path / "index")

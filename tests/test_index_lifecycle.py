@@ -174,7 +174,7 @@ def test_loaded_index_reads_chunks_on_demand_and_outlives_a_swap(corpus, tmp_pat
     writer.ingest([corpus])
     assert not old_version.exists()  # the writer replaced and deleted the version the reader holds
     # The reader's snapshot still answers from its own (now deleted) version, whole.
-    hits = reader.retriever(snapshot=old).retrieve("How high is Beta mountain?", 3)
+    hits = reader.retriever(snapshot=old).retrieve(reader.query("How high is Beta mountain?"), 3)
     assert hits and all(h.chunk.doc_id != "gamma.txt" for h in hits)
     assert "beta.txt" in {h.chunk.doc_id for h in hits}
     assert make_assistant(tmp_path / "idx", embedder).ask("How deep is Gamma lake?").citations[0].doc_id == "gamma.txt"

@@ -312,9 +312,7 @@ def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860) -> No
     app = create_app(assistant, credentials=credentials)
     # Load the index and the model now, so the first question is not the slow one.
     if assistant.snapshot is not None:
-        warm_up = getattr(assistant.embedder, "warm_up", None)
-        if callable(warm_up):
-            warm_up()
+        assistant.warm_up()
     print(f"rag: chat at http://{host}:{port}/  ·  API docs at http://{host}:{port}/docs", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

@@ -2,34 +2,38 @@
 
 Extractive on purpose: every word of an answer is a verbatim sentence of an article, so an
 answer can be wrong only by choosing the wrong sentence, never by saying something no
-article says. The Answerer seam is where a generative (LLM) answerer would plug in.
+article says.
 
-Sentence choice: each sentence of the top hits is scored by the idf-weighted share of the
-question's terms it contains (half on the sentence alone, half on the sentence with the one
-before it, which is where "it" and "they" get their meaning), plus its cosine similarity to
-the question (a sentence vector pooled from the chunk's token embeddings at ingest), plus a
-prior from its chunk's retrieval score. Weights were measured on a SQuAD split the evaluation
-does not use (README, "Retrieval quality"). The best sentence leads; up to two more follow when
-they score close to it and add new terms.
+Choosing the sentence, in two stages:
+1. Every sentence of the top hits gets a cheap score: its cosine with the question (each
+   sentence has its own vector, rag/indexer.py), the idf-weighted share of the question's terms
+   it holds (half on the sentence alone, half with the one before it, where "it" and "they" get
+   their meaning), and a prior from its chunk's retrieval score.
+2. The best few by that score go to the reranker (rag/rerank/), a cross-encoder that reads the
+   question and the sentence together; its score decides. Without a reranker
+   (RAG_RERANKER=none) the cheap score decides.
+The best sentence leads; up to two more follow when they score close to it and add new terms.
+Whether to answer at all is rag/answer/abstain.py's call, on the evidence of the best sentence.
+All weights were fitted on the SQuAD dev seed-1 split and the tuning part of eval/natural
+(benchmarks/tune_retrieval.py, README "Retrieval quality"), never on what is reported.
 Citation numbers start at 1, follow the order of first use, and one raw span has one number.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field, replace
+from typing import Protocol, Sequence
 
 import numpy as np
 
 from rag.answer.abstain import Evidence
+from rag.answer.answer_type import expected_type, holds
+from rag.rerank import Reranker
 from rag.text.lexical import coverage, question_terms
-from rag.types import Answer, Citation, Hit, Sentence
+from rag.types import Answer, Citation, Hit, Query, Sentence
 
 NO_ANSWER = "The articles do not say. The closest passages are listed under the answer."
-
-
-class Answerer(Protocol):
-    def answer(self, question: str, hits: list[Hit]) -> Answer: ...
+TITLE_WORDS = 8  # of the title the reranker sees before a sentence: the topic, not a headline
 
 
 class SentenceIndex(Protocol):
@@ -38,111 +42,172 @@ class SentenceIndex(Protocol):
     idf: dict[str, float]
     unknown_idf: float
 
-    def source_of(self, doc_id: str) -> str: ...
+    def source_of(self, doc_id: str) -> str:
+        """The path of the document's original file (citations point into it)."""
+        ...
 
-    def sentence_terms(self, row: int) -> list[frozenset[str]]: ...
+    def sentence_terms(self, row: int) -> list[frozenset[str]]:
+        """Analysed terms of each sentence of chunk `row` (rag.text.lexical.terms)."""
+        ...
 
-    def sentence_vectors_of(self, row: int) -> np.ndarray | None: ...
+    def sentence_vectors_of(self, row: int) -> np.ndarray:
+        """(sentences of chunk `row`, dim) unit vectors, each sentence embedded alone."""
+        ...
 
 
 @dataclass(frozen=True)
 class AnswerConfig:
-    hits_considered: int = 3  # sentences come from this many top hits
+    hits_considered: int = 5  # sentences come from this many top hits
+    rerank_top: int = 4  # this many sentences, best by the cheap score, go to the reranker
     max_sentences: int = 3
-    follow_ratio: float = 0.85  # a further sentence must score at least this share of the best
-    chunk_prior: float = 0.3  # weight of the chunk's (relative) retrieval score
-    dense_weight: float = 1.0  # weight of the sentence's cosine similarity to the question
+    # Cheap score = cosine + coverage_weight x coverage + prior_weight x (chunk score / best).
+    coverage_weight: float = 0.25
+    prior_weight: float = 0.3
     context_share: float = 0.5  # share of coverage measured on (previous sentence + sentence)
+    # With a reranker, a sentence's score is its logit + rerank_blend x its cheap score.
+    rerank_blend: float = 2.0
+    # A further sentence follows the best when it scores at least this close to it (with a
+    # reranker; without one, `follow_ratio` of the best cheap score).
+    follow_margin: float = 2.0
+    follow_ratio: float = 0.85
 
 
-@dataclass(frozen=True)
-class _Scored:
-    score: float
-    coverage: float
-    dense: float | None
+@dataclass
+class Candidate:
+    """One sentence of a hit with every score the answerer computed for it."""
+
     hit: Hit
+    index: int  # position of the sentence in its chunk
     sentence: Sentence
     terms: frozenset[str]
+    cosine: float | None
+    coverage: float
+    prior: float
+    cheap: float = 0.0
+    rerank: float | None = None  # the reranker's logit, for the few it read
+    final: float | None = None  # rerank + rerank_blend x cheap: what orders the reranked few
+    type_ok: bool = True
+
+    @property
+    def key(self) -> tuple[str, int, int]:
+        return self.hit.chunk.doc_id, self.sentence.start, self.sentence.end
 
 
+
+class Answerer(Protocol):
+    def warm_up(self) -> None:
+        """Load any model the answerer needs now (a server does this before its first request).
+        Raises InputError when a model cannot be loaded."""
+        ...
+
+    def answer(self, query: Query, hits: Sequence[Hit], index: SentenceIndex) -> Answer:
+        """An answer to `query` from `hits` (best first), with citations into `index`'s
+        documents, or an abstention that lists the hits. Never raises for an unanswerable
+        question; raises InputError only when a model it needs cannot be loaded."""
+        ...
+
+
+@dataclass
 class ExtractiveAnswerer:
-    def __init__(self, index: SentenceIndex, config: AnswerConfig = AnswerConfig()) -> None:
-        self.index = index
-        self.config = config
+    reranker: Reranker | None = None
+    config: AnswerConfig = field(default_factory=AnswerConfig)
 
-    def answer(self, question: str, hits: list[Hit], query: str | None = None,
-               query_vector: np.ndarray | None = None, question_vector: np.ndarray | None = None) -> Answer:
-        """`query` is what retrieval used (the question with its conversation context).
+    def warm_up(self) -> None:
+        if self.reranker is not None:
+            self.reranker.warm_up()
 
-        For a follow-up, `question_vector` (the question alone) also scores sentences: the
-        context found the passage, the question itself picks the sentence ("how far did it fly").
-        """
-        scored = self.score_sentences(query or question, hits, query_vector, question_vector)
-        best = scored[0] if scored else None
-        evidence = Evidence(best.coverage if best else 0.0, hits[0].dense if hits else None,
-                            max((s.dense for s in scored if s.dense is not None), default=None))
-        p = evidence.probability() if best else 0.0
-        if best is None or not evidence.answerable():
-            return Answer(question, NO_ANSWER, True, (), tuple(hits), {}, p)
-        chosen = self._choose(scored)
-        text, citations = self._compose(chosen)
-        return Answer(question, text, False, tuple(citations), tuple(hits), {}, p)
+    def answer(self, query: Query, hits: Sequence[Hit], index: SentenceIndex) -> Answer:
+        ranked = self.rank(query, hits, index)
+        if not ranked:
+            return Answer(query.question, NO_ANSWER, True, (), tuple(hits), {}, 0.0)
+        evidence = self.evidence(query, ranked)
+        if not evidence.answerable():
+            return Answer(query.question, NO_ANSWER, True, (), tuple(hits), {}, evidence.probability())
+        text, citations = compose(self.choose(ranked), index)
+        return Answer(query.question, text, False, tuple(citations), tuple(hits), {}, evidence.probability())
 
-    def score_sentences(self, query: str, hits: list[Hit], query_vector: np.ndarray | None = None,
-                        question_vector: np.ndarray | None = None) -> list[_Scored]:
-        q_terms = question_terms(query)
-        idf, unknown = self.index.idf, self.index.unknown_idf
-        top_score = max((h.score for h in hits), default=0.0)
+    # -- the stages, separate so benchmarks/tune_retrieval.py can score each one ------------
+    def candidates(self, query: Query, hits: Sequence[Hit], index: SentenceIndex) -> list[Candidate]:
+        """Every distinct sentence of the top hits with its cheap score, best first."""
         cfg = self.config
-        out = []
+        q_terms = question_terms(query.text)
+        vectors = [v for v in (query.vector, query.question_vector) if v is not None]
+        top_score = max((h.score for h in hits), default=0.0)
+        kind = expected_type(query.question)
+        out: dict[tuple[str, int, int], Candidate] = {}
         for hit in hits[: cfg.hits_considered]:
-            prior = hit.score / top_score if top_score > 0 else 0.0
-            vectors = self.index.sentence_vectors_of(hit.row) if query_vector is not None else None
             sims = None
-            if vectors is not None:
-                vectors = np.asarray(vectors, dtype=np.float32)  # stored as float16
-                sims = vectors @ query_vector
-                if question_vector is not None:
-                    sims = np.maximum(sims, vectors @ question_vector)
-            sentence_terms = self.index.sentence_terms(hit.row)
+            if vectors:
+                sims = (np.asarray(index.sentence_vectors_of(hit.row), dtype=np.float32) @ np.stack(vectors).T).max(1)
+            sentence_terms = index.sentence_terms(hit.row)
+            prior = hit.score / top_score if top_score > 0 else 0.0
             for j, sentence in enumerate(hit.chunk.sentences):
                 s_terms = sentence_terms[j]
                 with_previous = s_terms | sentence_terms[j - 1] if j else s_terms
-                cov = ((1 - cfg.context_share) * coverage(q_terms, s_terms, idf, unknown)
-                       + cfg.context_share * coverage(q_terms, with_previous, idf, unknown))
-                dense = float(sims[j]) if sims is not None else None
-                score = cov + cfg.chunk_prior * prior + (cfg.dense_weight * dense if dense is not None else 0.0)
-                out.append(_Scored(score, cov, dense, hit, sentence, s_terms))
-        out.sort(key=lambda s: (-s.score, s.hit.rank, s.sentence.start))
-        return out
+                cov = ((1 - cfg.context_share) * coverage(q_terms, s_terms, index.idf, index.unknown_idf)
+                       + cfg.context_share * coverage(q_terms, with_previous, index.idf, index.unknown_idf))
+                c = Candidate(hit, j, sentence, s_terms, None if sims is None else float(sims[j]), cov, prior,
+                              type_ok=holds(kind, sentence.text, query.question))
+                c.cheap = (c.cosine or 0.0) + cfg.coverage_weight * cov + cfg.prior_weight * prior
+                if c.key not in out or c.cheap > out[c.key].cheap:
+                    out[c.key] = c
+        return sorted(out.values(), key=lambda c: (-c.cheap, c.hit.rank, c.sentence.start))
 
-    def _choose(self, scored: list[_Scored]) -> list[_Scored]:
-        best = scored[0]
+    def rank(self, query: Query, hits: Sequence[Hit], index: SentenceIndex) -> list[Candidate]:
+        """Candidates best first: the reranked few, then the rest by cheap score."""
+        ranked = self.candidates(query, hits, index)
+        if self.reranker is None or not ranked:
+            return ranked
+        head, tail = ranked[: self.config.rerank_top], ranked[self.config.rerank_top :]
+        # The question alone, not the search text: for a follow-up the context found the passage,
+        # the question itself says which sentence ("And how far did it fly?").
+        scores = self.reranker.score(query.question, [rerank_text(c) for c in head])
+        blend = self.config.rerank_blend
+        head = [replace(c, rerank=float(s), final=float(s) + blend * c.cheap) for c, s in zip(head, scores)]
+        head.sort(key=lambda c: (-c.final, c.hit.rank, c.sentence.start))
+        return head + tail
+
+    def evidence(self, query: Query, ranked: list[Candidate]) -> Evidence:
+        best = ranked[0]
+        cosine = max((c.cosine for c in ranked if c.cosine is not None), default=None)
+        return Evidence(rerank=best.rerank, type_ok=best.type_ok, cosine=cosine, coverage=best.coverage,
+                        cheap=best.cheap)
+
+    def choose(self, ranked: list[Candidate]) -> list[Candidate]:
+        best = ranked[0]
         chosen = [best]
-        seen_spans = {(best.hit.chunk.doc_id, best.sentence.start)}
         covered = set(best.terms)
-        for s in scored[1:]:
-            if len(chosen) >= self.config.max_sentences or s.score < self.config.follow_ratio * best.score:
+        for c in ranked[1:]:
+            if len(chosen) >= self.config.max_sentences or not self._follows(c, best):
                 break
-            key = (s.hit.chunk.doc_id, s.sentence.start)
-            if key in seen_spans or not (s.terms - covered):
+            if c.key in {x.key for x in chosen} or not (c.terms - covered):
                 continue
-            chosen.append(s)
-            seen_spans.add(key)
-            covered |= s.terms
+            chosen.append(c)
+            covered |= c.terms
         return chosen
 
-    def _compose(self, chosen: list[_Scored]) -> tuple[str, list[Citation]]:
-        numbers: dict[tuple[str, int, int], int] = {}
-        citations: list[Citation] = []
-        parts = []
-        for s in chosen:
-            chunk = s.hit.chunk
-            key = (chunk.doc_id, s.sentence.start, s.sentence.end)
-            if key not in numbers:
-                numbers[key] = len(numbers) + 1
-                citations.append(Citation(n=numbers[key], doc_id=chunk.doc_id, title=chunk.title,
-                                          source=self.index.source_of(chunk.doc_id), start=s.sentence.start,
-                                          end=s.sentence.end, quote=s.sentence.text))
-            parts.append(f"{s.sentence.text} [{numbers[key]}]")
-        return " ".join(parts), citations
+    def _follows(self, c: Candidate, best: Candidate) -> bool:
+        if best.final is not None:
+            return c.final is not None and c.final >= best.final - self.config.follow_margin
+        return c.cheap >= self.config.follow_ratio * best.cheap
+
+
+def rerank_text(c: Candidate) -> str:
+    """What the reranker reads for a sentence: the start of its title, then the sentence."""
+    title = " ".join(c.hit.chunk.title.split()[:TITLE_WORDS])
+    return f"{title}. {c.sentence.text}" if title else c.sentence.text
+
+
+def compose(chosen: list[Candidate], index: SentenceIndex) -> tuple[str, list[Citation]]:
+    numbers: dict[tuple[str, int, int], int] = {}
+    citations: list[Citation] = []
+    parts = []
+    for c in chosen:
+        chunk = c.hit.chunk
+        if c.key not in numbers:
+            numbers[c.key] = len(numbers) + 1
+            citations.append(Citation(n=numbers[c.key], doc_id=chunk.doc_id, title=chunk.title,
+                                      source=index.source_of(chunk.doc_id), start=c.sentence.start,
+                                      end=c.sentence.end, quote=c.sentence.text))
+        parts.append(f"{c.sentence.text} [{numbers[c.key]}]")
+    return " ".join(parts), citations

@@ -8,7 +8,7 @@ use, not in the constructor: `rag` imports without torch, and a CLI command that
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol, Sequence, runtime_checkable
 
@@ -21,36 +21,44 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 @runtime_checkable
 class Embedder(Protocol):
-    """Turns texts into unit vectors. `model_id` names the vector space in the manifest."""
+    """Turns texts into unit vectors (float32, L2-normalised: inner product is cosine).
+
+    Constructing one is cheap; the model loads on first use or on `warm_up()`.
+    """
 
     @property
-    def model_id(self) -> str: ...
+    def model_id(self) -> str:
+        """The name of the vector space, written into the index manifest: two embedders with the
+        same model_id produce interchangeable vectors (the fp32 and int8 encoders of one model do)."""
+        ...
 
     @property
-    def dim(self) -> int: ...
+    def dim(self) -> int:
+        """Vector length. Loads the model if needed."""
+        ...
 
-    def embed_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
+    def warm_up(self) -> None:
+        """Load the model now. Raises InputError when it cannot be loaded (missing package or
+        folder, unreadable weights)."""
+        ...
 
-    def embed_query(self, text: str) -> np.ndarray: ...
+    def embed_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        """(len(texts), dim) float32 unit vectors, in input order; `progress` shows a bar.
+        An empty list gives a (0, dim) array. Raises InputError when the model cannot be loaded."""
+        ...
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """(dim,) float32 unit vector of one question; repeated questions come from a cache."""
+        ...
+
+    def clear_cache(self) -> None:
+        """Forget cached query vectors (evaluations that time the encoder call this)."""
+        ...
 
 
 def passage_text(title: str, text: str) -> str:
-    """What gets embedded for a chunk: the title gives a passage its topic."""
+    """What gets embedded for a chunk or a sentence: the title gives a passage its topic."""
     return f"{title}\n{text}" if title else text
-
-
-def sentence_char_spans(title: str, text: str, sentences: Sequence[str]) -> list[tuple[int, int]]:
-    """[start, end) of each sentence inside passage_text(title, text); sentences occur in order."""
-    base = len(title) + 1 if title else 0
-    spans, pos = [], 0
-    for s in sentences:
-        i = text.find(s, pos)
-        if i < 0:  # cannot happen for chunks made by rag.text.chunking; keep going rather than fail
-            spans.append((0, 0))
-            continue
-        pos = i + len(s)
-        spans.append((base + i, base + pos))
-    return spans
 
 
 def resolve_model_path(model: str) -> str:
@@ -74,37 +82,27 @@ def canonical_model_id(model: str) -> str:
 
 
 class QueryCache:
-    """`embed_query` through one shared LRU cache; embedders supply `embed_documents`.
+    """`embed_query` through a small LRU cache of this embedder's own; subclasses supply
+    `embed_documents`.
 
     A chat asks the same question again (retrieval, then the answerer, then a retry), and an
-    encoder call costs milliseconds where the cache costs microseconds.
+    encoder call costs milliseconds where the cache costs microseconds. The cache belongs to
+    the instance, so a discarded embedder takes its cache (and its model) with it.
     """
 
+    QUERY_CACHE_SIZE = 4096
+
     def embed_query(self, text: str) -> np.ndarray:
-        return _cached_query(self, text).copy()
+        cache = self.__dict__.setdefault("_query_cache", OrderedDict())
+        vector = cache.get(text)
+        if vector is None:
+            vector = self.embed_documents([text])[0]
+            cache[text] = vector
+            if len(cache) > self.QUERY_CACHE_SIZE:
+                cache.popitem(last=False)
+        else:
+            cache.move_to_end(text)
+        return vector.copy()
 
-    @staticmethod
-    def clear_cache() -> None:
-        """Forget cached query vectors (benchmarks and evaluations that time the encoder)."""
-        _cached_query.cache_clear()
-
-
-@lru_cache(maxsize=4096)
-def _cached_query(embedder: QueryCache, text: str) -> np.ndarray:
-    return embedder.embed_documents([text])[0]
-
-
-def pool_spans(tokens: np.ndarray, offsets: Sequence[tuple[int, int]], spans: Sequence[tuple[int, int]]) -> np.ndarray:
-    """Mean of the token vectors whose characters lie inside each span, normalised (float32)."""
-    starts = np.array([a for a, b in offsets])
-    ends = np.array([b for a, b in offsets])
-    real = ends > starts  # special tokens have empty offsets
-    out = np.zeros((len(spans), tokens.shape[1]), dtype=np.float32)
-    for j, (a, b) in enumerate(spans):
-        sel = real & (starts >= a) & (ends <= b)
-        if sel.any():
-            v = tokens[: len(offsets)][sel].mean(axis=0)
-            out[j] = v / max(float(np.linalg.norm(v)), 1e-12)
-    return out
-
-
+    def clear_cache(self) -> None:
+        self.__dict__.pop("_query_cache", None)

@@ -14,8 +14,6 @@ Nothing is downloaded. `model_id` is the fp32 model's id, so an index built with
 is queried by either. Dynamic quantization scales activations per batch, so a text's vector
 moves slightly with the batch it is in (cosine ~0.99 between batchings, as close to fp32 as
 ever); batches are formed by length, which also keeps padding small.
-The graph also returns the token vectors, so `embed_passages` pools one vector per sentence
-from the same forward pass, as the fp32 embedder does.
 What this module does not do: GPUs, static (calibrated) quantization, or models that are not
 BERT-like sentence-transformers with mean pooling.
 """
@@ -35,11 +33,11 @@ from typing import Sequence
 
 import numpy as np
 
-from rag.embed.base import DEFAULT_MODEL, QueryCache, canonical_model_id, pool_spans, resolve_model_path
+from rag.embed.base import DEFAULT_MODEL, QueryCache, canonical_model_id, resolve_model_path
 from rag.errors import InputError
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-EXPORT_VERSION = 2  # bump when the exported graph changes, so caches are rebuilt
+EXPORT_VERSION = 3  # bump when the exported graph changes, so caches are rebuilt
 
 
 def cache_root() -> Path:
@@ -93,8 +91,7 @@ def export_int8(model_dir: Path, out_dir: Path) -> Path:
                                     token_type_ids=token_type_ids).last_hidden_state
                 mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
                 mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                # The token vectors too: sentence vectors are pooled from them (embed_passages).
-                return torch.nn.functional.normalize(mean, p=2.0, dim=1), hidden
+                return torch.nn.functional.normalize(mean, p=2.0, dim=1)
 
         example = tuple(torch.ones((2, 16), dtype=torch.int64) for _ in INPUTS)
         fp32 = tmp / "model.onnx"
@@ -105,9 +102,8 @@ def export_int8(model_dir: Path, out_dir: Path) -> Path:
             # depend on the batch or length (checked against fp32 in tests/test_embedding_onnx.py).
             warnings.simplefilter("ignore")
             torch.onnx.export(Pooled(bert), example, str(fp32), input_names=list(INPUTS),
-                              output_names=["sentence_embedding", "token_embeddings"],
-                              dynamic_axes={**axes, "sentence_embedding": {0: "batch"},
-                                            "token_embeddings": {0: "batch", 1: "tokens"}},
+                              output_names=["sentence_embedding"],
+                              dynamic_axes={**axes, "sentence_embedding": {0: "batch"}},
                               opset_version=17, do_constant_folding=True, dynamo=False)
         int8 = tmp / "model.int8.onnx"
         # The quantizer logs a pre-processing hint on the root logger and may configure it
@@ -218,35 +214,10 @@ class OnnxInt8Embedder(QueryCache):
             out[rows] = self._run_encoded([encodings[i] for i in rows])
         return out
 
-    def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
-                       progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Passage vectors, plus one vector per sentence span pooled from the token vectors
-        (see `rag.embed.torch_encoder.pool_spans`); sentences past the 256-token window get zeros."""
-        self.warm_up()
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32), []
-        encodings = self._tokenizer.encode_batch(list(texts))
-        order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
-        passages = np.empty((len(texts), self.dim), dtype=np.float32)
-        sentences: list[np.ndarray | None] = [None] * len(texts)
-        batches = range(0, len(order), self._batch_size)
-        if progress:
-            from tqdm import tqdm
-
-            batches = tqdm(batches, desc="embedding", unit="batch", leave=False)
-        for start in batches:
-            rows = order[start : start + self._batch_size]
-            vectors, tokens = self._run_encoded([encodings[i] for i in rows], with_tokens=True)
-            passages[rows] = vectors
-            for j, i in enumerate(rows):
-                n = len(encodings[i].ids)
-                sentences[i] = pool_spans(tokens[j, :n], encodings[i].offsets, spans[i])
-        return passages, sentences
-
     def _run(self, texts: list[str]) -> np.ndarray:
         return self._run_encoded(self._tokenizer.encode_batch(texts))
 
-    def _run_encoded(self, encodings, with_tokens: bool = False):
+    def _run_encoded(self, encodings) -> np.ndarray:
         width = max(len(e.ids) for e in encodings)
         feeds = {name: np.zeros((len(encodings), width), dtype=np.int64) for name in INPUTS}
         for r, e in enumerate(encodings):
@@ -254,12 +225,9 @@ class OnnxInt8Embedder(QueryCache):
             feeds["input_ids"][r, :n] = e.ids
             feeds["attention_mask"][r, :n] = e.attention_mask
             feeds["token_type_ids"][r, :n] = e.type_ids
-        wanted = ["sentence_embedding", "token_embeddings"] if with_tokens else ["sentence_embedding"]
-        outputs = self._session.run(wanted, feeds)
+        vectors = self._session.run(["sentence_embedding"], feeds)[0].astype(np.float32, copy=False)
         # Re-normalise: int8 noise moves the norm a little, and inner product must stay cosine.
-        vectors = outputs[0].astype(np.float32, copy=False)
-        vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        return (vectors, outputs[1].astype(np.float32, copy=False)) if with_tokens else vectors
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
 def _max_seq_length(model_dir: Path) -> int:

@@ -8,7 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
-from rag.embed.base import DEFAULT_MODEL, QueryCache, canonical_model_id, pool_spans, resolve_model_path
+from rag.embed.base import DEFAULT_MODEL, QueryCache, canonical_model_id, resolve_model_path
 from rag.errors import InputError
 
 
@@ -64,27 +64,3 @@ class SentenceTransformerEmbedder(QueryCache):
         vectors = self.model.encode(list(texts), batch_size=self._batch_size, normalize_embeddings=True,
                                     convert_to_numpy=True, show_progress_bar=progress)
         return np.ascontiguousarray(vectors, dtype=np.float32)
-
-    def embed_passages(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
-                       progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Passage vectors, plus one vector per sentence span at no extra encoding cost.
-
-        A sentence vector is the mean of the passage's contextual token embeddings that fall
-        inside the sentence's characters (the same pooling the model uses for a whole input),
-        normalised. Sentences beyond the model's 256-token window get a zero vector.
-        """
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32), []
-        model = self.model
-        out = model.encode(list(texts), batch_size=self._batch_size, output_value=None,
-                           convert_to_numpy=False, show_progress_bar=progress)
-        passages = np.zeros((len(texts), self.dim), dtype=np.float32)
-        sentences = []
-        encoded = model.tokenizer(list(texts), return_offsets_mapping=True, truncation=True,
-                                  max_length=model.max_seq_length)
-        for i, features in enumerate(out):
-            v = features["sentence_embedding"].float().numpy()
-            passages[i] = v / max(float(np.linalg.norm(v)), 1e-12)
-            tokens = features["token_embeddings"].float().numpy()
-            sentences.append(pool_spans(tokens, encoded["offset_mapping"][i], spans[i]))
-        return passages, sentences

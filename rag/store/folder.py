@@ -9,7 +9,8 @@ On disk, under the index folder:
       chunk_offsets.npy  byte offset of each line of chunks.jsonl; vids.npy: each row's vector id
       sentence_start.npy first sentence_vectors row of each chunk (prefix sums)
       vectors.npy        float32 unit vectors (also the embedding cache)
-      sentence_vectors.npy  float16 unit vectors, one per sentence of each chunk, in chunk order
+      sentence_vectors.npy  float16 unit vectors, one per sentence of each chunk, in chunk order:
+                         each sentence embedded on its own, prefixed with the title
       index.faiss        the FAISS index over those vectors (ids = chunk "vid")
       bm25/              bm25s arrays + vocabulary JSON + params JSON
 Nothing is pickled. A write goes to a temporary folder and becomes live only when CURRENT is
@@ -80,11 +81,9 @@ class IndexFolder:
             sentence_start = _load_optional(version / "sentence_start.npy")
             # Memory-mapped: retrieval touches the rows of its candidates only.
             vectors = _random_access(np.load(version / "vectors.npy", allow_pickle=False, mmap_mode="r"))
-            sentence_vectors = None
-            if manifest.get("sentence_vectors"):
-                # Memory-mapped: only the sentences of retrieved chunks are ever paged in.
-                sentence_vectors = _random_access(
-                    np.load(version / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r"))
+            # Memory-mapped: only the sentences of retrieved chunks are ever paged in.
+            sentence_vectors = _random_access(
+                np.load(version / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r"))
             dim = int(manifest["model"]["dim"])
             vector_index = load_index(version / "index.faiss", dim, manifest.get("vector_index", FaissFlatIndex.kind))
             import bm25s
@@ -98,7 +97,7 @@ class IndexFolder:
                                     f"{len(vector_index)} in index.faiss; rebuild with `rag ingest --rebuild PATH`")
         snap = Snapshot(manifest, documents, raw_texts, chunks, vids, vectors, vector_index, bm25,
                         sentence_vectors, sentence_start)
-        if sentence_vectors is not None and sentence_vectors.shape != (int(snap.sentence_row_start[-1]), dim):
+        if sentence_vectors.shape != (int(snap.sentence_row_start[-1]), dim):
             raise CorruptIndexError(f"{version}: {int(snap.sentence_row_start[-1])} sentences but sentence_vectors "
                                     f"{sentence_vectors.shape}; rebuild with `rag ingest --rebuild PATH`")
         return snap
@@ -170,8 +169,7 @@ def _write_version(folder: Path, snap: Snapshot) -> None:
     np.save(folder / "vids.npy", np.asarray(snap.vids, dtype=np.int64), allow_pickle=False)
     np.save(folder / "sentence_start.npy", np.asarray(snap.sentence_row_start, dtype=np.int64), allow_pickle=False)
     np.save(folder / "vectors.npy", snap.vectors, allow_pickle=False)
-    if snap.sentence_vectors is not None:
-        np.save(folder / "sentence_vectors.npy", np.asarray(snap.sentence_vectors, dtype=np.float16), allow_pickle=False)
+    np.save(folder / "sentence_vectors.npy", np.asarray(snap.sentence_vectors, dtype=np.float16), allow_pickle=False)
     snap.vector_index.save(folder / "index.faiss")
     snap.bm25.save(str(folder / "bm25"), show_progress=False)
     # The manifest goes last: a version folder without one was never finished.

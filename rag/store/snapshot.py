@@ -18,7 +18,10 @@ from rag.errors import CorruptIndexError
 from rag.store.faiss_index import FaissFlatIndex, VectorIndex
 from rag.types import Chunk, DocumentRecord
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: sentence vectors are standalone title+sentence embeddings (1: pooled tokens)
+# What sentence_vectors.npy holds, in the manifest: each sentence embedded alone, prefixed with
+# its document's title (rag/indexer.py, embed_with_cache).
+SENTENCE_VECTORS = "title+sentence"
 LEXICAL_ANALYZER = "words-lower-stop_en-irregular_en-snowball_en"
 
 
@@ -36,8 +39,8 @@ class Snapshot:
     vectors: np.ndarray  # float32 (rows, dim); memory-mapped when loaded
     vector_index: VectorIndex
     bm25: Any  # bm25s.BM25 over the chunks, doc i = row i
-    # One row per sentence, chunks in row order (float16; None for an embedder without them).
-    sentence_vectors: np.ndarray | None = field(repr=False, default=None)
+    # One row per sentence, chunks in row order (float16 unit vectors, SENTENCE_VECTORS).
+    sentence_vectors: np.ndarray = field(repr=False)
     sentence_start: np.ndarray | None = field(repr=False, default=None)  # see sentence_row_start
 
     def __post_init__(self) -> None:
@@ -63,9 +66,8 @@ class Snapshot:
     def source_of(self, doc_id: str) -> str:
         return self.documents[doc_id].source
 
-    def sentence_vectors_of(self, row: int) -> np.ndarray | None:
-        if self.sentence_vectors is None:
-            return None
+    def sentence_vectors_of(self, row: int) -> np.ndarray:
+        """(sentences of chunk `row`, dim) float16."""
         a, b = self.sentence_row_start[row], self.sentence_row_start[row + 1]
         return self.sentence_vectors[a:b]
 
@@ -120,10 +122,10 @@ def build_bm25(chunks: Sequence[Chunk]):
 
 def make_snapshot(manifest: dict[str, Any], documents: dict[str, DocumentRecord], raw_texts: dict[str, str],
                   chunks: Sequence[Chunk], vids: np.ndarray, vectors: np.ndarray, vector_index: VectorIndex,
-                  bm25=None, sentence_vectors: np.ndarray | None = None) -> Snapshot:
+                  sentence_vectors: np.ndarray, bm25=None) -> Snapshot:
     manifest = {**manifest, "vector_index": vector_index.kind,
                 "counts": {"documents": len(documents), "chunks": len(chunks)}}
-    manifest["sentence_vectors"] = sentence_vectors is not None
+    manifest["sentence_vectors"] = SENTENCE_VECTORS
     return Snapshot(manifest, documents, raw_texts, chunks, vids, vectors, vector_index,
                     bm25 if bm25 is not None else build_bm25(chunks), sentence_vectors)
 

@@ -1,0 +1,55 @@
+"""What kind of answer a question asks for, and whether a sentence holds one.
+
+"How high did the missile go?" wants a number, "When ..." a date, "Who ..." a name. A sentence
+about the right topic that holds no such thing does not answer the question: "How many jaguars
+live in the Amazon?" against "Among the largest predatory creatures are the black caiman,
+jaguar, cougar and anaconda." The answerer uses this as evidence against answering (a
+question of a type whose best sentence lacks that type is more often unanswerable), not as a
+filter: rules like these miss cases, and a missed case must not hide a good sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+NUMBER, DATE, PERSON, PLACE = "number", "date", "person", "place"
+
+_NUMBER_Q = re.compile(
+    r"^\s*(?:how\s+(?:many|much|far|long|high|old|big|large|tall|deep|wide|often|fast|heavy|hot|cold|low)"
+    r"|what\s+(?:percentage|percent|number|proportion|share|fraction|amount|size|distance|height|speed))\b", re.I)
+_DATE_Q = re.compile(r"^\s*(?:when|(?:what|which|in what)\s+(?:year|date|day|month|century|decade|era|season))\b", re.I)
+_PERSON_Q = re.compile(r"^\s*(?:who|whom|whose)\b", re.I)
+_PLACE_Q = re.compile(r"^\s*(?:where|(?:what|which|in what)\s+(?:city|country|place|region|state|town|continent))\b", re.I)
+
+_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
+           "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
+_DATE_S = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})s?\b|\b(?:%s)\b|\b(?:monday|tuesday|wednesday|thursday|friday|"
+                     r"saturday|sunday|today|yesterday|tomorrow|centur(?:y|ies)|decades?|B\.?C\.?|A\.?D\.?)\b" % _MONTHS,
+                     re.I)
+_NUMBER_S = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|"
+                       r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|"
+                       r"millions?|billions?|trillions?|half|third|quarter|percent|several|few)\b", re.I)
+# A capitalised word that is not the first word of the sentence: a name, a place, an organisation.
+_NAME_S = re.compile(r"(?<=[\s(\"'“‘,;:—-])[A-Z][\w'’.-]*[a-z][\w'’.-]*")
+
+
+def expected_type(question: str) -> str | None:
+    """NUMBER, DATE, PERSON, PLACE, or None when the question asks for something else."""
+    for kind, pattern in ((NUMBER, _NUMBER_Q), (DATE, _DATE_Q), (PERSON, _PERSON_Q), (PLACE, _PLACE_Q)):
+        if pattern.search(question):
+            return kind
+    return None
+
+
+def holds(kind: str | None, sentence: str, question: str) -> bool:
+    """True when `sentence` holds something of `kind` that the question does not already say
+    (a name or number the question itself mentions is not an answer to it). True for None."""
+    if kind is None:
+        return True
+    asked = {w.lower() for w in re.findall(r"[\w'’.-]+", question)}
+    if kind == DATE:
+        return any(m.group(0).lower() not in asked for m in _DATE_S.finditer(sentence))
+    if kind == NUMBER:
+        return any(m.group(0).lower() not in asked for m in _NUMBER_S.finditer(sentence))
+    names = [m.group(0) for m in _NAME_S.finditer(sentence)]
+    return any(n.lower().strip(".'’") not in asked for n in names)

@@ -1,0 +1,34 @@
+"""What a question asks for, and whether a sentence holds it (rag/answer/answer_type.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer.answer_type import DATE, NUMBER, PERSON, PLACE, expected_type, holds
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("How high did the missile go?", NUMBER),
+    ("How many North Korean soldiers are in Russia?", NUMBER),
+    ("What percentage of the forest is in Brazil?", NUMBER),
+    ("When did the embargo end?", DATE),
+    ("In what year was Harvard founded?", DATE),
+    ("Who supplied the uniforms?", PERSON),
+    ("Where did the expedition start?", PLACE),
+    ("Which city hosted the talks?", PLACE),
+    ("Why did the Albanians switch sides?", None),
+    ("Is state schooling free in Victoria?", None),
+])
+def test_expected_type(question, kind):
+    assert expected_type(question) == kind
+
+
+def test_a_sentence_holds_the_kind_unless_the_question_already_says_it():
+    q = "How many jaguars live in the Amazon?"
+    assert not holds(NUMBER, "Among the largest predators are the black caiman, jaguar and cougar.", q)
+    assert holds(NUMBER, "Some 15,000 jaguars live there.", q)
+    assert holds(DATE, "Harvard was formed in 1636 by vote of the Court.", "When was Harvard founded?")
+    assert not holds(DATE, "It flew in 1969.", "What happened in 1969?")  # the year is the question's own
+    assert holds(PERSON, "The land was given by John Harvard.", "Who gave the land?")
+    assert not holds(PERSON, "the land was given by the colony.", "Who gave the land?")
+    assert holds(None, "anything", "Why?")
