@@ -22,7 +22,7 @@ from rag.ingest.noise import is_noise_line
 _LINE = re.compile(r"[^\n]*(?:\n|$)")
 _WORD_RUN = re.compile(r"\S+")
 # Characters that can end a paragraph; anything else means the sentence goes on.
-_CLOSING = tuple(".!?:;\"'”’)]…—–")
+CLOSING = tuple(".!?:;\"'”’)]…—–")
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
@@ -77,4 +77,4 @@ def clean_paragraphs(src: MappedText) -> MappedText:
 def _continues(previous: list[tuple[int, str]], nxt: list[tuple[int, str]]) -> bool:
     last_word = previous[-1][1]
     first_word = nxt[0][1]
-    return not last_word.endswith(_CLOSING) and first_word[:1].islower()
+    return not last_word.endswith(CLOSING) and first_word[:1].islower()
