@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from rag.cite.verify import citation_problem
+from rag.cite.verify import citation_problem_for
 from rag.ingest.html import BLOCK_TAGS, SKIP_TAGS
 from rag.types import Answer, Citation, Hit
 
@@ -100,7 +100,7 @@ def passage_for(citation: Citation, raw: str | None, published: str | None = Non
                 chars: int = CONTEXT_CHARS) -> Passage:
     """The panel content for `citation`, given the document's current raw text (None: gone)."""
     html_file = is_html_source(citation.source)
-    if raw is None or citation_problem(raw, citation.start, citation.end, citation.quote, html=html_file):
+    if raw is None or citation_problem_for(citation, raw):
         return Passage(citation, published, "", citation.quote, "", verified=False)
     lo, hi, cut_before, cut_after = context_bounds(raw, citation.start, citation.end, chars)
     before, cited, after = raw[lo:citation.start], raw[citation.start:citation.end], raw[citation.end:hi]
@@ -127,6 +127,8 @@ def _source_line(c: Citation, published: str | None) -> str:
     bits = [f'<span class="rag-source-path" title="document id: {esc(c.doc_id)}">{esc(c.source)}</span>']
     if published:
         bits.append(f'<span class="rag-date">{esc(published)}</span>')
+    if c.page is not None:
+        bits.append(f'<span class="rag-page">page {c.page}</span>')
     bits.append(f'<span class="rag-chars">chars {c.start}–{c.end}</span>')
     return " · ".join(bits)
 
