@@ -7,7 +7,9 @@ What it does:
   without closing punctuation, followed by one that starts in lower case, is one paragraph;
 - strips stray leading/trailing spaces and collapses runs of blanks inside a line.
 What it does not do: fix hyphenation, spelling or encoding errors. Those would need guesses,
-and a guess would make quotes that the original file does not contain.
+and a guess would make quotes that the original file does not contain. (A PDF's line-end
+hyphens are the exception, rejoined by `pdf.py` before this cleaner runs: there the page layout
+says where a line ended, and the checker knows that rule, `pages.py`.)
 
 Paragraphs are separated by "\n\n" in the cleaned text.
 """
