@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -214,6 +216,16 @@ def test_malformed_pdf_is_one_clear_error(tmp_path, name, data):
     with pytest.raises(InputError, match="PDF") as e:
         read_article(p, MB)
     assert str(p) in str(e.value) and "\n" not in str(e.value)
+
+
+def test_pypdf_repair_warnings_do_not_reach_stderr(tmp_path):
+    # In a fresh interpreter: pytest's own logging handlers would hide Python's stderr fallback.
+    p = tmp_path / "no-xref.pdf"
+    p.write_bytes(b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\ntrailer<</Root 1 0 R>>\n")
+    code = ("import sys\nfrom pathlib import Path\nfrom rag.ingest import read_article\n"
+            "try:\n    read_article(Path(sys.argv[1]), 10**6)\nexcept Exception as e:\n    print(e)\n")
+    done = subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True, timeout=60)
+    assert "not a readable PDF" in done.stdout and done.stderr == ""
 
 
 def test_real_pdf_running_header_and_page_numbers_are_furniture():

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +45,7 @@ class DocxReader:
 
     @property
     def version(self) -> str:
-        from importlib.metadata import version
-
-        return f"python-docx-{version('python-docx')}/rag-docx-1"
+        return _version()
 
     def raw_text(self, path: Path, data: bytes) -> str:
         return docx_text(path, data)[0]
@@ -140,3 +139,10 @@ def _core_metadata(document) -> dict[str, Any]:
     if props.created is not None:
         meta["created"] = props.created.date().isoformat()
     return meta
+
+
+@lru_cache(maxsize=1)
+def _version() -> str:
+    from importlib.metadata import version
+
+    return f"python-docx-{version('python-docx')}/rag-docx-1"

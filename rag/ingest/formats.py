@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import InputError
-from rag.ingest.base import Reader, TextReader, read_sidecar, sidecar_path
+from rag.ingest.base import Reader, TextReader, read_sidecar
 from rag.ingest.docx import DocxReader
 from rag.ingest.html import extract_html
 from rag.ingest.mapped import MappedText
 from rag.ingest.markdown import extract_markdown
 from rag.ingest.pdf import PdfReader
+from rag.ingest.url import WebPageReader
 
 
 def _plain(raw: str) -> tuple[MappedText, dict[str, Any]]:
@@ -43,12 +44,7 @@ def _readers() -> dict[str, Reader]:
 
 READERS: dict[str, Reader] = _readers()
 SUPPORTED_SUFFIXES = tuple(READERS)
-
-
-def web_reader() -> Reader:
-    from rag.ingest.url import WebPageReader
-
-    return WebPageReader()
+WEB_READER: Reader = WebPageReader()  # for .html files fetched by URL (see the module docstring)
 
 
 def reader_for(path: Path, sidecar: dict[str, Any] | None = None) -> Reader:
@@ -60,8 +56,8 @@ def reader_for(path: Path, sidecar: dict[str, Any] | None = None) -> Reader:
                          f"use one of {', '.join(SUPPORTED_SUFFIXES)}")
     if reader.span_kind == "html":
         meta = read_sidecar(path) if sidecar is None else sidecar
-        if meta.get("reader") == "web":
-            return web_reader()
+        if meta.get("reader") == WEB_READER.name:
+            return WEB_READER
     return reader
 
 

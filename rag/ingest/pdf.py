@@ -29,8 +29,11 @@ are read only when they open with an empty password; malformed ones raise one In
 from __future__ import annotations
 
 import io
+import logging
 import re
 import unicodedata
+from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 from rag.errors import InputError
@@ -49,6 +52,7 @@ HEADING_WIDTH = 0.6
 HEADING_MAX_WORDS = 12
 
 
+@lru_cache(maxsize=1)
 def _pdf_version() -> str:
     from importlib.metadata import version
 
@@ -113,15 +117,31 @@ def _open(path: Path, data: bytes):
 
 def page_texts(path: Path, data: bytes) -> tuple[list[str], dict[str, str]]:
     """(each page's normalised text, title and author); InputError for unreadable PDFs."""
-    reader = _open(path, data)
+    with _quiet_pypdf():
+        reader = _open(path, data)
+        try:
+            if len(reader.pages) == 0:
+                raise InputError(f"{path}: PDF has no pages")
+            return [normalise(page.extract_text() or "") for page in reader.pages], pdf_metadata(reader)
+        except InputError:
+            raise
+        except Exception as e:  # a broken page tree or content stream surfaces here, not at open
+            raise InputError(f"{path}: not a readable PDF ({type(e).__name__}: {e})") from None
+
+
+@contextmanager
+def _quiet_pypdf():
+    """pypdf logs what it repairs ("EOF marker not found") as warnings; without a handler of the
+    application's, Python would print them to stderr, and a bad file must be one line there.
+    A handler on pypdf's logger for the duration keeps them out of stderr; records still reach
+    handlers the application configured itself."""
+    logger = logging.getLogger("pypdf")
+    handler = logging.NullHandler()
+    logger.addHandler(handler)
     try:
-        if len(reader.pages) == 0:
-            raise InputError(f"{path}: PDF has no pages")
-        return [normalise(page.extract_text() or "") for page in reader.pages], pdf_metadata(reader)
-    except InputError:
-        raise
-    except Exception as e:  # a broken page tree or content stream surfaces here, not at open
-        raise InputError(f"{path}: not a readable PDF ({type(e).__name__}: {e})") from None
+        yield
+    finally:
+        logger.removeHandler(handler)
 
 
 def normalise(text: str) -> str:

@@ -37,6 +37,7 @@ import urllib.request
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from email.message import Message
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -211,9 +212,7 @@ class WebPageReader:
 
     @property
     def version(self) -> str:
-        from importlib.metadata import version
-
-        return f"trafilatura-{version('trafilatura')}/rag-web-1"
+        return _version()
 
     def raw_text(self, path: Path, data: bytes) -> str:
         return decode_utf8(path, data)
@@ -269,3 +268,10 @@ def aligned_regions(visible: str, main: str) -> list[tuple[int, int]]:
         else:
             regions.append([i, i + size])
     return [(spans[a][0], spans[b - 1][1]) for a, b in regions]
+
+
+@lru_cache(maxsize=1)
+def _version() -> str:
+    from importlib.metadata import version
+
+    return f"trafilatura-{version('trafilatura')}/rag-web-1"
