@@ -110,13 +110,17 @@ def test_scanned_page_is_reported_at_ingest(library):
 
 def test_passage_viewer_shows_the_page_and_verifies_the_span(library):
     assistant, _ = library
-    answer = assistant.ask("How long is the Zorblat bridge?")
+    answer = assistant.ask("How much did the restoration of the Zorblat bridge cost?")
     passages = cited_passages(assistant, answer)
     pdf = [p for p in passages if p.citation.doc_id == "zorblat.pdf"]
     assert pdf and all(p.verified for p in passages)
     html = render.answer_html(answer, passages, turn=1)
     assert f'<span class="rag-page">page {pdf[0].citation.page}</span>' in html
-    assert "340 meters" in pdf[0].cited
+    assert "41 million euros" in pdf[0].cited
+    # The context reads like the cleaned text: no running header or page footer, no "restor- ation".
+    shown = " ".join(" ".join(" ".join((p.before, p.cited, p.after)).split()) for p in pdf)
+    assert "The council approved a full restoration in 2019." in shown
+    assert "Kettleford Quarterly Review" not in shown and "Page 4 of 5" not in shown
 
 
 def test_bad_documents_leave_the_index_as_it_was(library, tmp_path, web):

@@ -22,13 +22,12 @@ from rag.errors import RagError
 from rag.ingest.formats import raw_source, span_kind
 from rag.ingest.html import BLOCK_TAGS, SKIP_TAGS
 from rag.ingest.noise import is_noise_line
-from rag.ingest.pages import HYPHENS, furniture_lines, is_hyphen_break
+from rag.ingest.pages import HYPHENS, body_lines, is_hyphen_break
 from rag.types import Citation
 
 _SKIPPED_ELEMENT = re.compile(r"<(%s)\b.*?</\1\s*>|<!--.*?-->" % "|".join(sorted(SKIP_TAGS)),
                               re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"</?([a-zA-Z][\w-]*)[^>]*>")
-_LINE = re.compile(r"[^\n\f]*")
 
 
 def citation_problem(raw: str, start: int, end: int, quote: str, html: bool = False,
@@ -43,7 +42,7 @@ def citation_problem(raw: str, start: int, end: int, quote: str, html: bool = Fa
     if not want:
         return "empty quote"
     if pages:
-        lines = _paged_lines(raw, start, end)
+        lines = body_lines(raw, start, end)
     else:
         span = raw[start:end]
         if html:
@@ -64,19 +63,6 @@ def citation_problem(raw: str, start: int, end: int, quote: str, html: bool = Fa
     if head.isspace() or tail.isspace():
         return "span is not tight: it starts or ends with whitespace"
     return None
-
-
-def _paged_lines(raw: str, start: int, end: int) -> list[str]:
-    """The span's pieces of lines, without the lines that are page furniture."""
-    furniture = furniture_lines(raw)
-    pos = max(raw.rfind("\n", 0, start), raw.rfind("\f", 0, start)) + 1  # start of the first line
-    out = []
-    while pos < end:
-        line_end = _LINE.match(raw, pos).end()
-        if pos not in furniture:
-            out.append(raw[max(pos, start):min(line_end, end)])
-        pos = line_end + 1
-    return out
 
 
 def _joined_pattern(lines: list[str]) -> re.Pattern[str]:

@@ -86,6 +86,40 @@ def furniture_lines(raw: str) -> frozenset[int]:
     return frozenset(a for page in with_text for a, b in _edges(page, raw) if _shape(raw[a:b]) in repeated)
 
 
+def body_lines(raw: str, start: int, end: int) -> list[str]:
+    """The pieces of the lines of raw[start:end], without the lines that are page furniture."""
+    furniture = furniture_lines(raw)
+    pos = max(raw.rfind("\n", 0, start), raw.rfind(PAGE_BREAK, 0, start)) + 1  # start of the first line
+    out = []
+    while pos < end:
+        line_end = _LINE.match(raw, pos).end()
+        if pos not in furniture:
+            out.append(raw[max(pos, start):min(line_end, end)])
+        pos = line_end + 1
+    return out
+
+
+_WORD = re.compile(r"[^\W\d_]+(?:[-\u00ad\u2010][^\W\d_]+)*")
+
+
+@lru_cache(maxsize=64)
+def _vocabulary(raw: str) -> frozenset[str]:
+    return frozenset(w.lower() for w in _WORD.findall(raw))
+
+
+def keeps_hyphen(raw: str, line: str, next_line: str) -> bool:
+    """At a hyphen break, whether the joined word keeps its hyphen: only when the document spells
+    it with one elsewhere and never without ("well-known"); a line-end hyphen is far more often a
+    syllable break ("extrac-tion")."""
+    words = line.split()
+    tail = re.match(r"[^\W\d_]+", next_line.lstrip())
+    if not words or not tail:
+        return False
+    head = words[-1].rstrip(HYPHENS)
+    vocabulary = _vocabulary(raw)
+    return (head + tail.group()).lower() not in vocabulary and f"{head}-{tail.group()}".lower() in vocabulary
+
+
 def is_hyphen_break(line: str, next_line: str) -> bool:
     """True when `line` ends in a word cut by a hyphen that `next_line` continues in lower case.
 

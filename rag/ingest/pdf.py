@@ -41,12 +41,11 @@ from rag.ingest.base import Extracted
 from rag.ingest.clean import CLOSING, clean_paragraphs
 from rag.ingest.mapped import MappedBuilder, MappedText
 from rag.ingest.noise import is_noise_line
-from rag.ingest.pages import HYPHENS, PAGE_BREAK, furniture_lines, is_hyphen_break, page_lines
+from rag.ingest.pages import PAGE_BREAK, furniture_lines, is_hyphen_break, keeps_hyphen, page_lines
 
 LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
              "\ufb05": "st", "\ufb06": "st"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-_WORD_CHARS = re.compile(r"[^\W\d_]+(?:[-\u00ad\u2010][^\W\d_]+)*")
 PARAGRAPH_END_WIDTH = 0.75  # a line shorter than this share of the page's full lines may end a paragraph
 HEADING_WIDTH = 0.6
 HEADING_MAX_WORDS = 12
@@ -187,7 +186,6 @@ def _width(lengths: list[int]) -> int:
 def clean_pdf(raw: str) -> MappedText:
     """Cleaned paragraphs of paged `raw`, mapped into it (see the module docstring)."""
     furniture = furniture_lines(raw)
-    vocabulary = {w.lower() for w in _WORD_CHARS.findall(raw)}
     lines: list[tuple[int, str, int, bool]] = []  # (raw start, text, page width, blank line before)
     all_lengths = [len(raw[a:b].strip()) for page in page_lines(raw) for a, b in page if raw[a:b].strip()]
     doc_width = _width(all_lengths)
@@ -214,31 +212,17 @@ def clean_pdf(raw: str) -> MappedText:
         skip_head = 0
         if nxt is not None and is_hyphen_break(text, nxt[1]):
             stripped = body.rstrip()
-            head = stripped[:-1]
-            lead = len(nxt[1]) - len(nxt[1].lstrip())
-            first = nxt[1][lead:].split(maxsplit=1)[0] if nxt[1].strip() else ""
-            out.add(head, start)
-            if _keep_hyphen(head, first, vocabulary):
+            out.add(stripped[:-1], start)
+            if keeps_hyphen(raw, text, nxt[1]):
                 out.add(stripped[-1], start + len(stripped) - 1)
             # The next line continues the word: emit it from its first non-blank character.
-            skip_head = lead
+            skip_head = len(nxt[1]) - len(nxt[1].lstrip())
             continue
         out.add(body, start)
         if nxt is None:
             break
         out.add_synthetic(_separator(text, nxt[1], width, nxt[3]), a + len(text))
     return clean_paragraphs(out.build())
-
-
-def _keep_hyphen(head: str, tail_word: str, vocabulary: set[str]) -> bool:
-    words = head.split()
-    if not words or not tail_word:
-        return False
-    first_half = words[-1].rstrip("".join(HYPHENS))
-    tail = re.match(r"[^\W\d_]+", tail_word)
-    tail_letters = tail.group() if tail else tail_word
-    joined = (first_half + tail_letters).lower()
-    return joined not in vocabulary and f"{first_half}-{tail_letters}".lower() in vocabulary
 
 
 def _separator(line: str, nxt: str, width: int, blank_between: bool) -> str:

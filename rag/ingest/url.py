@@ -233,8 +233,9 @@ class WebPageReader:
         main = (doc.text if doc is not None else None) or ""
         regions = aligned_regions(visible.text, main)
         if not regions:
-            raise InputError(f"{where}: no article text found on the page (trafilatura found "
-                             f"{len(main.split())} words, none of them in the page's visible text)")
+            found = (f"the {len(main.split())} words trafilatura picked are not running text of the page"
+                     if main.strip() else "trafilatura found none")
+            raise InputError(f"{where}: no article text found on the page ({found})")
         out = MappedBuilder()
         for a, b in regions:
             part = clean_paragraphs(visible.slice(a, b))
