@@ -96,6 +96,21 @@ class TestHtmlFile(ReaderContract):
         return p
 
 
+class TestFetchedWebPage(ReaderContract):
+    """A page as `rag.ingest.url.fetch_page` stores it: the HTML and a sidecar naming the web reader."""
+
+    @pytest.fixture
+    def path(self, tmp_path):
+        from webserver import ARTICLE
+
+        p = tmp_path / "example-org-ferry-0123456789.html"
+        p.write_text(ARTICLE, encoding="utf-8")
+        p.with_name(p.stem + ".meta.json").write_text(
+            '{"source_url": "https://example.org/ferry", "reader": "web"}', encoding="utf-8")
+        assert reader_for(p).name == "web"
+        return p
+
+
 class TestRealPdf(ReaderContract):
     @pytest.fixture
     def path(self):
