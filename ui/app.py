@@ -195,9 +195,9 @@ def build_blocks(assistant: Assistant, inbox: Inbox) -> gr.Blocks:
         if report is None:
             status = render.notice_html("Nothing was ingested.", rejected, kind="error")
         else:
-            problems = rejected + report.skipped + report.warnings
-            status = render.notice_html(f"Ingested: {report.summary()}", problems,
-                                        kind="error" if problems else "ok")
+            problems = rejected + report.skipped
+            status = render.notice_html(f"Ingested: {report.summary()}", problems + report.warnings,
+                                        kind="error" if problems else "info" if report.warnings else "ok")
         return (status, *index_panel(), None)
 
     def ingest_url(url: str | None, progress=gr.Progress()):
@@ -210,9 +210,8 @@ def build_blocks(assistant: Assistant, inbox: Inbox) -> gr.Blocks:
             report = assistant.ingest([url.strip()])
         except RagError as e:
             return (render.notice_html(str(e), kind="error"), *index_panel(), gr.skip())
-        problems = report.skipped + report.warnings
-        status = render.notice_html(f"Ingested {url.strip()}: {report.summary()}", problems,
-                                    kind="error" if problems else "ok")
+        status = render.notice_html(f"Ingested {url.strip()}: {report.summary()}", report.skipped + report.warnings,
+                                    kind="error" if report.skipped else "info" if report.warnings else "ok")
         return (status, *index_panel(), "")
 
     def remove_document(doc_id: str | None):
