@@ -18,12 +18,14 @@ from rag.conversation import retrieval_query
 from rag.embed import Embedder, canonical_model_id, make_embedder
 from rag.errors import IndexNotFoundError, InputError, RagError
 from rag.indexer import IngestReport, Progress, ingest, remove_document
+from rag.ingest.pages import page_at
+from rag.ingest.url import FetchLimits, fetch_page, is_url
 from rag.rerank import make_reranker
 from rag.retrieve.hybrid import HybridRetriever, check_k, check_mode
 from rag.settings import Settings
 from rag.store import IndexFolder, Snapshot, check_model
 from rag.text.chunking import ChunkingConfig
-from rag.types import Answer, Hit, Query
+from rag.types import Answer, Citation, Hit, Query
 
 MAX_QUESTION_CHARS = 2000
 
@@ -94,8 +96,14 @@ class Assistant:
 
     def ingest(self, paths: Iterable[str | Path], rebuild: bool = False, prune: bool = False,
                show_progress: bool = False, on_progress: Progress | None = None) -> IngestReport:
-        """Add or update articles; returns what happened. Bad files are skipped and reported."""
-        paths = list(paths)
+        """Add or update articles: files, folders, or http(s) URLs of web pages; returns what happened.
+
+        Bad files and pages that cannot be fetched are skipped and reported; when every one of
+        the given paths is a URL that could not be fetched, InputError says why, and nothing changes.
+        """
+        paths, unfetched = self._fetch_urls(list(paths))
+        if unfetched and not paths:
+            raise InputError("; ".join(unfetched))
         with self._write_lock, self.folder.lock():
             if rebuild:
                 # A rebuild starts from nothing but reuses what it can of the old index's vectors.
@@ -110,7 +118,31 @@ class Assistant:
             if snap is not None:
                 self.folder.write(snap)
                 self._snapshot, self._loaded = snap, True
+            report.skipped[:0] = unfetched
             return report
+
+    @property
+    def fetched_dir(self) -> Path:
+        """Where pages fetched by URL are stored: the index folder's `fetched/` (rag/ingest/url.py)."""
+        return Path(self.folder.path) / "fetched"
+
+    def _fetch_urls(self, paths: list[str | Path]) -> tuple[list[str | Path], list[str]]:
+        """`paths` with each URL replaced by its fetched page's file; the URLs that failed, one line each.
+
+        Fetching happens before the index lock is taken: a slow server must not block other writers.
+        """
+        limits = FetchLimits(timeout_s=self.settings.url_timeout, max_bytes=self.settings.max_bytes)
+        out: list[str | Path] = []
+        failed: list[str] = []
+        for p in paths:
+            if not is_url(p):
+                out.append(p)
+                continue
+            try:
+                out.append(fetch_page(str(p), self.fetched_dir, limits))
+            except InputError as e:
+                failed.append(str(e))
+        return out, failed
 
     def _load_for_write(self) -> Snapshot | None:
         if not self.folder.exists():
@@ -188,4 +220,19 @@ class Assistant:
         answer = self.answerer.answer(query, hits, snap)
         t2 = time.perf_counter()
         timings = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}
-        return replace(answer, timings_ms=timings)
+        return replace(answer, timings_ms=timings, citations=with_pages(snap, answer.citations))
+
+
+def with_pages(snap: Snapshot, citations: tuple[Citation, ...]) -> tuple[Citation, ...]:
+    """Citations of documents that have pages (PDFs), each with the page its span starts on.
+
+    Done here rather than by the answerer: a page is a property of the document's raw text
+    (form feeds between pages, rag/ingest/pages.py), whichever answerer picked the span.
+    """
+    out = []
+    for c in citations:
+        record = snap.documents.get(c.doc_id)
+        if record is not None and record.metadata.get("pages"):
+            c = replace(c, page=page_at(snap.raw_texts[c.doc_id], c.start))
+        out.append(c)
+    return tuple(out)

@@ -28,14 +28,15 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--model", help="embedding model name or folder (RAG_EMBED_MODEL)")
         sp.add_argument("--encoder", choices=["onnx-int8", "torch"], help="encoder backend (RAG_ENCODER, default onnx-int8)")
 
-    sp = sub.add_parser("ingest", help="add or update articles (files or folders)")
-    sp.add_argument("paths", nargs="+", metavar="PATH")
+    sp = sub.add_parser("ingest", help="add or update articles (files, folders or web page URLs)")
+    sp.add_argument("paths", nargs="+", metavar="PATH", help="a file, a folder, or an http(s):// URL")
     common(sp)
     sp.add_argument("--rebuild", action="store_true", help="start a new index (cached vectors are reused)")
     sp.add_argument("--prune", action="store_true", help="remove documents whose files are gone")
     sp.add_argument("--chunk-tokens", type=int, help="chunk size in tokens (RAG_CHUNK_TOKENS)")
     sp.add_argument("--chunk-overlap", type=int, help="sentences shared by neighbouring chunks")
     sp.add_argument("--max-file-mb", type=float, help="skip larger files (RAG_MAX_FILE_MB, default 20)")
+    sp.add_argument("--url-timeout", type=float, help="seconds to fetch one web page (RAG_URL_TIMEOUT, default 15)")
     sp.add_argument("--quiet", action="store_true", help="no progress bars")
     sp.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -95,10 +96,12 @@ def assistant_from_args(args: argparse.Namespace, **extra: Any):
 
 def _ingest(args: argparse.Namespace) -> int:
     assistant = assistant_from_args(args, chunk_tokens=args.chunk_tokens, chunk_overlap=args.chunk_overlap,
-                           max_file_mb=args.max_file_mb)
+                           max_file_mb=args.max_file_mb, url_timeout=args.url_timeout)
     report = assistant.ingest(args.paths, rebuild=args.rebuild, prune=args.prune, show_progress=not args.quiet)
     for message in report.skipped:
         print(f"skipped: {message}", file=sys.stderr)
+    for message in report.warnings:
+        print(f"warning: {message}", file=sys.stderr)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
@@ -114,7 +117,8 @@ def _ask(args: argparse.Namespace) -> int:
         return 0
     print(answer.answer)
     for c in answer.citations:
-        print(f"  [{c.n}] {c.title} — {c.source} chars {c.start}-{c.end}")
+        page = f" page {c.page}," if c.page is not None else ""
+        print(f"  [{c.n}] {c.title} — {c.source}{page} chars {c.start}-{c.end}")
     if answer.abstained:
         for h in answer.hits[:3]:
             print(f"  nearest: {h.chunk.title} chars {h.chunk.start}-{h.chunk.end}: {h.chunk.text[:100]}…")

@@ -34,6 +34,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # one message per bad file
+    warnings: list[str] = field(default_factory=list)  # ingested, but the user should know (e.g. PDF pages without text)
     chunks_embedded: int = 0
     chunks_reused: int = 0
     sentences_embedded: int = 0
@@ -81,6 +82,7 @@ def ingest(previous: Snapshot | None, paths: list[str | Path], embedder: Embedde
         except InputError as e:
             report.skipped.append(str(e))
             continue
+        report.warnings.extend(article.warnings)
         chunks = chunk_article(doc_id, article.title, article.clean, chunking)
         (report.updated if doc_id in old_docs else report.added).append(doc_id)
         new_docs[doc_id] = DocumentRecord(id=doc_id, source=str(path), title=article.title,

@@ -6,7 +6,8 @@ Environment variables (all optional):
     RAG_ENCODER        onnx-int8 | torch                   (default: onnx-int8; rag/embed/onnx_int8.py)
     RAG_CHUNK_TOKENS   chunk size in tiktoken tokens       (default: 200)
     RAG_CHUNK_OVERLAP  sentences shared by neighbours      (default: 1)
-    RAG_MAX_FILE_MB    larger files are skipped            (default: 20)
+    RAG_MAX_FILE_MB    larger files (and fetched pages) are skipped (default: 20)
+    RAG_URL_TIMEOUT    seconds for fetching one web page   (default: 15)
     RAG_K              passages retrieved per question     (default: 5)
     RAG_MODE           hybrid | dense | lexical            (default: hybrid)
     RAG_RERANKER       ms-marco-minilm-l12 | none          (default: ms-marco-minilm-l12, packaged)
@@ -28,6 +29,7 @@ _ENV = {
     "chunk_tokens": "RAG_CHUNK_TOKENS",
     "chunk_overlap": "RAG_CHUNK_OVERLAP",
     "max_file_mb": "RAG_MAX_FILE_MB",
+    "url_timeout": "RAG_URL_TIMEOUT",
     "k": "RAG_K",
     "mode": "RAG_MODE",
     "reranker": "RAG_RERANKER",
@@ -42,6 +44,7 @@ class Settings:
     chunk_tokens: int = 200
     chunk_overlap: int = 1
     max_file_mb: float = 20.0
+    url_timeout: float = 15.0
     k: int = 5
     mode: str = "hybrid"
     reranker: str = "ms-marco-minilm-l12"

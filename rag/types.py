@@ -1,8 +1,10 @@
 """Frozen value types shared by every layer.
 
 Offsets: `start`/`end` on chunks, sentences and citations are character offsets (Python `str`
-indices, i.e. Unicode code points) into the *raw* file text decoded as UTF-8, newlines untouched.
-`raw_text[start:end]` is the cited span in the original file.
+indices, i.e. Unicode code points) into the document's *raw* text: the file decoded as UTF-8,
+newlines untouched, or for PDF and Word files the reader's deterministic text extraction
+(`rag.ingest.formats.raw_source`; a PDF's pages are separated by form feeds).
+`raw_text[start:end]` is the cited span.
 """
 
 from __future__ import annotations
@@ -118,9 +120,14 @@ class Citation:
     start: int
     end: int
     quote: str
+    page: int | None = None  # 1-based page where the span starts, for formats with pages (PDF)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The citation JSON; `page` only for documents that have pages."""
+        d = asdict(self)
+        if self.page is None:
+            del d["page"]
+        return d
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@
     POST   /api/search            {"query", "k"?, "mode"?}                -> [Hit.to_dict(), ...]
     GET    /api/documents                                                 -> [document, ...]
     POST   /api/documents         multipart field "files" (one or more)   -> IngestReport.to_dict()
+    POST   /api/documents/url     {"url"}: fetch a web page and ingest it -> IngestReport.to_dict()
     DELETE /api/documents/{id}    ids may contain "/"                     -> {"removed": id}
     GET    /api/health                                                    -> status, counts, model
 
@@ -43,6 +44,11 @@ class AskRequest(BaseModel):
     k: StrictInt | None = None
     history: list[Any] | None = None
     mode: str | None = None
+
+
+class UrlRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str
 
 
 class SearchRequest(BaseModel):
@@ -103,7 +109,7 @@ def api_router(assistant: Assistant, inbox: Inbox, credentials: Credentials | No
     def documents() -> list[dict[str, Any]]:
         return assistant.documents() if assistant.snapshot is not None else []
 
-    @router.post("/documents", summary="Upload and ingest .txt, .md or .html articles")
+    @router.post("/documents", summary="Upload and ingest .txt, .md, .html, .pdf or .docx articles")
     async def upload(files: list[UploadFile] = File(..., description="one or more article files")) -> Any:
         uploads, rejected = [], []
         for f in files:
@@ -119,6 +125,11 @@ def api_router(assistant: Assistant, inbox: Inbox, credentials: Credentials | No
         if report is None:
             return _error(400, "; ".join(rejected), rejected=rejected)
         return report.to_dict()
+
+    @router.post("/documents/url", summary="Fetch a web page (http/https) and ingest its article text")
+    def ingest_url(req: UrlRequest) -> dict[str, Any]:
+        # One URL: a fetch that fails (timeout, size, type, redirects) is an InputError -> 400.
+        return assistant.ingest([req.url]).to_dict()
 
     @router.delete("/documents/{doc_id:path}", summary="Remove one document (and its uploaded copy)")
     def remove(doc_id: str) -> dict[str, str]:

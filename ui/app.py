@@ -25,6 +25,7 @@ from fastapi import FastAPI
 
 from rag.assistant import MAX_QUESTION_CHARS, Assistant
 from rag.errors import InputError, RagError
+from rag.ingest import SUPPORTED_SUFFIXES
 from rag.retrieve.hybrid import MODES
 from rag.types import Answer
 from ui import render
@@ -36,7 +37,7 @@ EXAMPLES = [
     "How long did the missile stay airborne?",
     "When does Blinken expect the troops to be in combat?",
 ]
-UPLOAD_SUFFIXES = [".txt", ".md", ".markdown", ".html", ".htm"]
+UPLOAD_SUFFIXES = list(SUPPORTED_SUFFIXES)  # .txt .md .markdown .html .htm .pdf .docx
 
 # Event delegation on the document: the chat HTML is replaced on every answer, a listener on
 # the document survives that. A marker [n] (or a sources-panel entry) names its panel by id.
@@ -195,9 +196,23 @@ def build_blocks(assistant: Assistant, inbox: Inbox) -> gr.Blocks:
             status = render.notice_html("Nothing was ingested.", rejected, kind="error")
         else:
             problems = rejected + report.skipped
-            status = render.notice_html(f"Ingested: {report.summary()}", problems,
-                                        kind="error" if problems else "ok")
+            status = render.notice_html(f"Ingested: {report.summary()}", problems + report.warnings,
+                                        kind="error" if problems else "info" if report.warnings else "ok")
         return (status, *index_panel(), None)
+
+    def ingest_url(url: str | None, progress=gr.Progress()):
+        """Fetch a web page by URL and ingest it (rag/ingest/url.py bounds the fetch)."""
+        if not (url or "").strip():
+            return (render.notice_html("Enter the address of a web page (http:// or https://).", kind="error"),
+                    *index_panel(), gr.skip())
+        progress((0, 1), desc="fetching")
+        try:
+            report = assistant.ingest([url.strip()])
+        except RagError as e:
+            return (render.notice_html(str(e), kind="error"), *index_panel(), gr.skip())
+        status = render.notice_html(f"Ingested {url.strip()}: {report.summary()}", report.skipped + report.warnings,
+                                    kind="error" if report.skipped else "info" if report.warnings else "ok")
+        return (status, *index_panel(), "")
 
     def remove_document(doc_id: str | None):
         if not doc_id:
@@ -241,8 +256,13 @@ def build_blocks(assistant: Assistant, inbox: Inbox) -> gr.Blocks:
                         with gr.Accordion("Answer as JSON (same as POST /api/ask)", open=False):
                             raw_json = gr.JSON(elem_id="rag-json")
             with gr.Tab("Documents", id="documents"):
-                upload = gr.File(label=f"Upload articles (.txt, .md, .html; up to {inbox.max_bytes / 1e6:g} MB each)",
+                upload = gr.File(label=f"Upload articles (.txt, .md, .html, .pdf, .docx; up to "
+                                       f"{inbox.max_bytes / 1e6:g} MB each)",
                                  file_count="multiple", file_types=UPLOAD_SUFFIXES, elem_id="rag-upload")
+                with gr.Row():
+                    page_url = gr.Textbox(placeholder="https://… a web page to fetch and ingest", show_label=False,
+                                          lines=1, scale=5, elem_id="rag-url")
+                    fetch = gr.Button("Fetch page", scale=1, elem_id="rag-fetch")
                 status = gr.HTML(elem_id="rag-upload-status", js_on_load=None)
                 docs = gr.HTML(render.documents_html(_documents(assistant)), elem_id="rag-documents",
                                js_on_load=None)
@@ -260,6 +280,8 @@ def build_blocks(assistant: Assistant, inbox: Inbox) -> gr.Blocks:
                       concurrency_limit=1)
         remove.click(remove_document, [pick], [status, docs, pick, stats], api_visibility="private",
                      concurrency_limit=1)
+        gr.on([page_url.submit, fetch.click], ingest_url, [page_url], [status, docs, pick, stats, page_url],
+              api_visibility="private", concurrency_limit=1)
         demo.load(index_panel, None, [docs, pick, stats], api_visibility="private", queue=False)
     demo.queue(default_concurrency_limit=2)
     return demo

@@ -19,8 +19,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from rag.cite.verify import citation_problem
+from rag.cite.verify import citation_problem_for
+from rag.ingest.formats import span_kind
 from rag.ingest.html import BLOCK_TAGS, SKIP_TAGS
+from rag.ingest.pages import body_lines, is_hyphen_break, keeps_hyphen
 from rag.types import Answer, Citation, Hit
 
 _TEMPLATE_CHARS = str.maketrans({"{": "&#123;", "}": "&#125;", "$": "&#36;", "`": "&#96;"})
@@ -96,16 +98,38 @@ def html_to_text(fragment: str) -> str:
     return html.unescape(_HTML_TAG.sub(lambda m: " " if m.group(1).lower() in BLOCK_TAGS else "", fragment))
 
 
+def paged_text(raw: str, start: int, end: int) -> str:
+    """Readable text of raw[start:end] of a PDF: without the pages' headers, footers and page
+    numbers, and words cut by a line-end hyphen whole again (the cleaner's rules, rag.ingest.pages)."""
+    lines = [line for line in body_lines(raw, start, end) if line.strip()]
+    out = []
+    for i, line in enumerate(lines):
+        if i + 1 < len(lines) and is_hyphen_break(line, lines[i + 1]):
+            stripped = line.rstrip()
+            out.append(stripped if keeps_hyphen(raw, line, lines[i + 1]) else stripped[:-1])
+            lines[i + 1] = lines[i + 1].lstrip()
+        else:
+            out.append(line + ("\n" if i + 1 < len(lines) else ""))
+    text = "".join(out)
+    # Keep one edge space where the raw text has one, so words beside the highlight stay apart.
+    lead = " " if start < end and raw[start].isspace() else ""
+    tail = " " if start < end and raw[end - 1].isspace() else ""
+    return lead + text + tail
+
+
 def passage_for(citation: Citation, raw: str | None, published: str | None = None,
                 chars: int = CONTEXT_CHARS) -> Passage:
     """The panel content for `citation`, given the document's current raw text (None: gone)."""
     html_file = is_html_source(citation.source)
-    if raw is None or citation_problem(raw, citation.start, citation.end, citation.quote, html=html_file):
+    if raw is None or citation_problem_for(citation, raw):
         return Passage(citation, published, "", citation.quote, "", verified=False)
     lo, hi, cut_before, cut_after = context_bounds(raw, citation.start, citation.end, chars)
     before, cited, after = raw[lo:citation.start], raw[citation.start:citation.end], raw[citation.end:hi]
     if html_file:
         before, cited, after = html_to_text(before), html_to_text(cited), html_to_text(after)
+    elif span_kind(citation.source) == "pages":
+        before, cited, after = (paged_text(raw, lo, citation.start), paged_text(raw, citation.start, citation.end),
+                                paged_text(raw, citation.end, hi))
     return Passage(citation, published, ("…" if cut_before else "") + before, cited,
                    after + ("…" if cut_after else ""), verified=True)
 
@@ -127,6 +151,8 @@ def _source_line(c: Citation, published: str | None) -> str:
     bits = [f'<span class="rag-source-path" title="document id: {esc(c.doc_id)}">{esc(c.source)}</span>']
     if published:
         bits.append(f'<span class="rag-date">{esc(published)}</span>')
+    if c.page is not None:
+        bits.append(f'<span class="rag-page">page {c.page}</span>')
     bits.append(f'<span class="rag-chars">chars {c.start}–{c.end}</span>')
     return " · ".join(bits)
 

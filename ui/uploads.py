@@ -92,7 +92,7 @@ class Inbox:
         With `all_or_nothing`, one bad file rejects the whole batch and nothing is written.
         """
         if not uploads:
-            raise InputError("no files uploaded: choose .txt, .md or .html articles")
+            raise InputError(f"no files uploaded: choose articles ({', '.join(SUPPORTED_SUFFIXES)})")
         rejected: list[str] = []
         good: dict[str, Upload] = {}
         for i, u in enumerate(uploads):

@@ -1,8 +1,13 @@
-"""Checking that a citation points at a real span of the original file.
+"""Checking that a citation points at a real span of its raw source.
 
-`raw[start:end]` must be the quote, word for word, with nothing in between but what the
-cleaner is allowed to remove: whitespace and line breaks, whole lines that are noise (a URL,
-page furniture: `rag.ingest.noise`), and for HTML files, tags and character entities.
+The raw source is the file's text, or for PDF and Word files the reader's deterministic text
+extraction (`rag.ingest.formats.raw_source`). `raw[start:end]` must be the quote, word for word,
+with nothing in between but what the cleaner is allowed to remove: whitespace and line breaks,
+whole lines that are noise (a URL, page furniture: `rag.ingest.noise`); for HTML files, tags and
+character entities; for paged text (PDF), the page breaks, the lines that are page furniture
+(`rag.ingest.pages.furniture_lines`, derived from the raw text alone) and line-end hyphens
+where a word was cut ("extrac-" / "tion" matches "extraction", and "well-" / "known" matches
+"well-known" or "wellknown").
 The span must also be tight: it starts with the quote's first word and ends with its last.
 This is deliberately independent of the cleaner's offset map, so a bug in the map shows up
 here instead of being trusted.
@@ -12,33 +17,47 @@ from __future__ import annotations
 
 import re
 from html import unescape
-from pathlib import Path
 
+from rag.errors import RagError
+from rag.ingest.formats import raw_source, span_kind
 from rag.ingest.html import BLOCK_TAGS, SKIP_TAGS
 from rag.ingest.noise import is_noise_line
+from rag.ingest.pages import HYPHENS, body_lines, is_hyphen_break
 from rag.types import Citation
 
 _SKIPPED_ELEMENT = re.compile(r"<(%s)\b.*?</\1\s*>|<!--.*?-->" % "|".join(sorted(SKIP_TAGS)),
                               re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"</?([a-zA-Z][\w-]*)[^>]*>")
-_HTML_SUFFIXES = (".html", ".htm")
 
 
-def citation_problem(raw: str, start: int, end: int, quote: str, html: bool = False) -> str | None:
-    """None when the span is good, else a sentence saying what is wrong."""
+def citation_problem(raw: str, start: int, end: int, quote: str, html: bool = False,
+                     pages: bool = False) -> str | None:
+    """None when the span is good, else a sentence saying what is wrong.
+
+    `html`: raw is an HTML file; `pages`: raw is paged text (a PDF's extraction).
+    """
     if not (0 <= start < end <= len(raw)):
         return f"span [{start}, {end}) is outside the file (length {len(raw)})"
-    span = raw[start:end]
-    if html:
-        span = _SKIPPED_ELEMENT.sub("", span)
-        # Block tags separate words, inline tags (<b>, <a>) do not.
-        span = unescape(_TAG.sub(lambda m: " " if m.group(1).lower() in BLOCK_TAGS else "", span))
-    kept = [line for line in span.replace("\f", "\n").split("\n") if not is_noise_line(line)]
-    got = " ".join(" ".join(kept).split())
     want = " ".join(quote.split())
     if not want:
         return "empty quote"
-    if got != want:
+    if pages:
+        lines = body_lines(raw, start, end)
+    else:
+        span = raw[start:end]
+        if html:
+            span = _SKIPPED_ELEMENT.sub("", span)
+            # Block tags separate words, inline tags (<b>, <a>) do not.
+            span = unescape(_TAG.sub(lambda m: " " if m.group(1).lower() in BLOCK_TAGS else "", span))
+        lines = span.replace("\f", "\n").split("\n")
+    kept = [line for line in lines if not is_noise_line(line)]
+    if pages:
+        ok = _joined_pattern(kept).fullmatch(want) is not None
+        got = " ".join(" ".join(kept).split())
+    else:
+        got = " ".join(" ".join(kept).split())
+        ok = got == want
+    if not ok:
         return f"span text {got[:80]!r}… differs from quote {want[:80]!r}…"
     head, tail = raw[start], raw[end - 1]
     if head.isspace() or tail.isspace():
@@ -46,16 +65,38 @@ def citation_problem(raw: str, start: int, end: int, quote: str, html: bool = Fa
     return None
 
 
+def _joined_pattern(lines: list[str]) -> re.Pattern[str]:
+    """A regex for the words of `lines` as one string: single spaces between words, and at a
+    hyphen break the two halves joined with the hyphen optional."""
+    lines = [line for line in lines if line.strip()]
+    parts: list[str] = []
+    for i, line in enumerate(lines):
+        words = line.split()
+        joined_to_next = i + 1 < len(lines) and is_hyphen_break(line, lines[i + 1])
+        if joined_to_next:
+            words[-1] = words[-1][:-1]
+        parts.append(r"\ ".join(re.escape(w) for w in words if w))
+        if i + 1 < len(lines):
+            parts.append(f"[{re.escape(HYPHENS)}]?" if joined_to_next else r"\ ")
+    return re.compile("".join(parts))
+
+
 def verify_citation(citation: Citation, raw: str | None = None) -> bool:
-    """True when `citation` matches its source file (read from `citation.source` if `raw` is None)."""
+    """True when `citation` matches its raw source (read from `citation.source` if `raw` is None)."""
     return citation_problem_for(citation, raw) is None
 
 
 def citation_problem_for(citation: Citation, raw: str | None = None) -> str | None:
+    """`citation_problem` for a citation, with the span rules of its source's format.
+
+    `raw`: the source's raw text when the caller has it (an index stores it for every
+    document); else it is read from `citation.source` (for a PDF or Word file: re-extracted).
+    """
     if raw is None:
         try:
-            raw = Path(citation.source).read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError) as e:
+            raw = raw_source(citation.source)
+        except RagError as e:
             return f"cannot read source {citation.source}: {e}"
-    html = citation.source.lower().endswith(_HTML_SUFFIXES)
-    return citation_problem(raw, citation.start, citation.end, citation.quote, html=html)
+    kind = span_kind(citation.source)
+    return citation_problem(raw, citation.start, citation.end, citation.quote,
+                            html=kind == "html", pages=kind == "pages")

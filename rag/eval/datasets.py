@@ -1,8 +1,8 @@
 """Question sets for evaluation: the two layouts `rag eval` reads (see README, "Evaluation").
 
 - a folder like ../shared/data/squad-v1.1-dev or eval/natural: `articles.jsonl` ({id, title,
-  path}), the article files, `questions.jsonl` ({id, question, answers, answer_start, doc_id,
-  split?}). The articles are ingested; `holdout` leaves a seeded fraction out, and their
+  path}), the article files (any supported format), `questions.jsonl` ({id, question, answers,
+  answer_start, answer_end?, doc_id, split?}). The articles are ingested; `holdout` leaves a seeded fraction out, and their
   questions become unanswerable; a question without answers is unanswerable too.
 - a plain JSONL file of {question, answers, doc_id?, answer_start?} run against an existing index.
 """
@@ -67,7 +67,7 @@ def load_folder(folder: Path, holdout: float, seed: int, workdir: Path, split: s
         q = json.loads(line)
         if split is not None and q.get("split") != split:
             continue
-        spans = tuple((s, s + len(a)) for a, s in zip(q["answers"], q["answer_start"]))
+        spans = _spans(q)
         questions.append(Question(str(q["id"]), q["question"], tuple(q["answers"]), doc_of.get(q["doc_id"]),
                                   spans, answerable=bool(q["answers"]) and q["doc_id"] not in held))
     if split is not None and not questions:
@@ -83,14 +83,21 @@ def load_plain(path: Path) -> Dataset:
         try:
             q = json.loads(line)
             answers = tuple(q.get("answers") or ())
-            starts = q.get("answer_start") or []
-            spans = tuple((s, s + len(a)) for a, s in zip(answers, starts))
+            spans = _spans(q)
             questions.append(Question(str(q.get("id", i)), q["question"], answers, q.get("doc_id"), spans,
                                       answerable=bool(answers)))
         except (json.JSONDecodeError, KeyError, TypeError) as e:
             raise InputError(f"{path}:{i + 1}: not a question line ({e}); expected "
                              '{"question": str, "answers": [str], "doc_id"?: str}') from None
     return Dataset(questions, kind="plain")
+
+
+def _spans(q: dict) -> tuple[tuple[int, int], ...]:
+    """Gold spans: answer_start + len(answer), or `answer_end` when the set gives it (a span in a
+    PDF's extraction can hold a line-end hyphen or page furniture, so its length differs)."""
+    answers, starts = q.get("answers") or [], q.get("answer_start") or []
+    ends = q.get("answer_end") or [s + len(a) for a, s in zip(answers, starts)]
+    return tuple(zip(starts, ends))
 
 
 def sample(questions: list[Question], limit: int | None, seed: int) -> list[Question]:

@@ -77,6 +77,9 @@ class ModeResult:
         m["citation_support@any"] = sum(1 for r in ans if any(r["support"])) / n
         m["citations_valid"] = (sum(all_cites) / len(all_cites)) if all_cites else 1.0
         m["n_citations"] = len(all_cites)
+        # Share of citations that name a page: 1.0 on a PDF collection, 0.0 on text files.
+        pages = [p for r in self.rows for p in r.get("citation_pages", [])]
+        m["citations_with_page"] = (sum(p is not None for p in pages) / len(pages)) if pages else None
         m["answer_contains_gold"] = sum(1 for r in ans if r["contains_gold"]) / n
         m["abstain_unanswerable"] = (sum(1 for r in una if r["abstained"]) / len(una)) if una else None
         m["false_abstain"] = sum(1 for r in ans if r["abstained"]) / n

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.cite.verify import citation_problem
+from rag.cite.verify import citation_problem_for
 from rag.errors import IndexMismatchError, InputError
 from rag.eval.datasets import Dataset, Question, load_folder, load_plain, sample
 from rag.eval.metrics import ModeResult, citation_supports, hit_rank, normalize_answer
@@ -27,15 +27,14 @@ def run_questions(assistant, questions: list[Question], mode: str, k: int, show_
         t0 = time.perf_counter()
         answer = assistant.ask(q.question, k=k, mode=mode)
         ms = (time.perf_counter() - t0) * 1000
-        valid = [citation_problem(snap.raw_texts[c.doc_id], c.start, c.end, c.quote,
-                                  html=c.source.lower().endswith((".html", ".htm"))) is None
-                 for c in answer.citations]
+        valid = [citation_problem_for(c, snap.raw_texts[c.doc_id]) is None for c in answer.citations]
         text = normalize_answer(answer.answer) if not answer.abstained else ""
         result.rows.append({
             "id": q.id, "question": q.question, "answers": list(q.answers), "doc_id": q.doc_id,
             "answerable": q.answerable, "rank": hit_rank(q, answer) if q.answerable else None,
             "support": citation_supports(q, answer) if q.answerable else [],
-            "citations_valid": valid, "abstained": answer.abstained, "confidence": answer.confidence,
+            "citations_valid": valid, "citation_pages": [c.page for c in answer.citations],
+            "abstained": answer.abstained, "confidence": answer.confidence,
             "contains_gold": bool(text) and any(normalize_answer(a) in text for a in q.answers if normalize_answer(a)),
             "answer": answer.answer, "ms": ms,
             "first_citation": answer.citations[0].quote if answer.citations else None,

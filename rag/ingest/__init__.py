@@ -1,6 +1,8 @@
-"""Ingestion: finding article files and turning each into clean text mapped to its raw file.
+"""Ingestion: finding article files and turning each into clean text mapped to its raw source.
 
-This package knows nothing about chunks, embeddings or indexes.
+One reader per format (`formats.py` holds the table: .txt, .md, .html, .pdf, .docx, and web
+pages fetched by `url.py`); the raw source is the file's own text or, for PDF and Word, a
+deterministic extraction of it. This package knows nothing about chunks, embeddings or indexes.
 """
 
 from rag.ingest.files import collect_files

@@ -7,7 +7,9 @@ What it does:
   without closing punctuation, followed by one that starts in lower case, is one paragraph;
 - strips stray leading/trailing spaces and collapses runs of blanks inside a line.
 What it does not do: fix hyphenation, spelling or encoding errors. Those would need guesses,
-and a guess would make quotes that the original file does not contain.
+and a guess would make quotes that the original file does not contain. (A PDF's line-end
+hyphens are the exception, rejoined by `pdf.py` before this cleaner runs: there the page layout
+says where a line ended, and the checker knows that rule, `pages.py`.)
 
 Paragraphs are separated by "\n\n" in the cleaned text.
 """
@@ -22,7 +24,7 @@ from rag.ingest.noise import is_noise_line
 _LINE = re.compile(r"[^\n]*(?:\n|$)")
 _WORD_RUN = re.compile(r"\S+")
 # Characters that can end a paragraph; anything else means the sentence goes on.
-_CLOSING = tuple(".!?:;\"'”’)]…—–")
+CLOSING = tuple(".!?:;\"'”’)]…—–")
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
@@ -77,4 +79,4 @@ def clean_paragraphs(src: MappedText) -> MappedText:
 def _continues(previous: list[tuple[int, str]], nxt: list[tuple[int, str]]) -> bool:
     last_word = previous[-1][1]
     first_word = nxt[0][1]
-    return not last_word.endswith(_CLOSING) and first_word[:1].islower()
+    return not last_word.endswith(CLOSING) and first_word[:1].islower()

@@ -19,6 +19,10 @@ class MappedText:
     def identity(raw: str) -> MappedText:
         return MappedText(raw, list(range(len(raw))))
 
+    def slice(self, start: int, end: int) -> MappedText:
+        """Cleaned characters [start, end) with their raw offsets."""
+        return MappedText(self.text[start:end], self.offsets[start:end])
+
     def raw_span(self, start: int, end: int) -> tuple[int, int]:
         """Raw [start, end) covering cleaned characters [start, end); end > start."""
         return self.offsets[start], self.offsets[end - 1] + 1
