@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from rag import Assistant, Settings
     from rag.embed import make_embedder, passage_text
-    from rag.store import IndexFolder, build_bm25
+    from rag.store import IndexFolder, build_lexical
 
     default = Settings().encoder
     other = "torch" if default == "onnx-int8" else "onnx-int8"
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         snap = assistant.snapshot
         # Where the non-encoding time goes, each stage timed on its own.
         with Timer() as t_bm25:
-            build_bm25(snap.chunks)
+            build_lexical(snap.chunks)
         with Timer() as t_write:
             IndexFolder(Path(tmp) / "index-copy").write(snap)
 

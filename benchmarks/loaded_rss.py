@@ -36,8 +36,7 @@ def memory() -> dict[str, int]:
 
 
 def main(index_dir: str, questions_path: str) -> None:
-    import bm25s  # noqa: F401  (imports are not the index)
-    import faiss  # noqa: F401
+    import faiss  # noqa: F401  (imports are not the index)
 
     from rag.assistant import Assistant
     from rag.embed.onnx_int8 import OnnxInt8Embedder

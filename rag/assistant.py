@@ -13,16 +13,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable
 
-from rag.answer.extractive import Answerer, ExtractiveAnswerer
+from rag.answer.extractive import Answerer
 from rag.conversation import retrieval_query
-from rag.embed import Embedder, canonical_model_id, make_embedder
+from rag.embed import Embedder, canonical_model_id
 from rag.errors import IndexNotFoundError, InputError, RagError
 from rag.indexer import IngestReport, Progress, ingest, remove_document
 from rag.ingest.pages import page_at
 from rag.ingest.url import FetchLimits, fetch_page, is_url
-from rag.rerank import make_reranker
-from rag.retrieve.hybrid import HybridRetriever, check_k, check_mode
-from rag.settings import Settings
+from rag.retrieve.hybrid import Retriever, check_k, check_mode
+from rag.settings import Parts, Settings, build_parts
 from rag.store import IndexFolder, Snapshot, check_model
 from rag.text.chunking import ChunkingConfig
 from rag.types import Answer, Citation, Hit, Query
@@ -51,11 +50,13 @@ class Assistant:
     """
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None,
-                 answerer: Answerer | None = None) -> None:
+                 answerer: Answerer | None = None, parts: Parts | None = None) -> None:
+        """`parts` (default: `build_parts(settings)`, with `embedder` and `answerer` if given)."""
         self.settings = settings
         self.folder = IndexFolder(settings.index_dir)
-        self.embedder = embedder or make_embedder(settings.model, settings.encoder)
-        self.answerer = answerer or ExtractiveAnswerer(make_reranker(settings.reranker))
+        self.parts = parts or build_parts(settings, embedder, answerer)
+        self.embedder = self.parts.embedder
+        self.answerer = self.parts.answerer
         self.chunking = ChunkingConfig(settings.chunk_tokens, settings.chunk_overlap)
         check_k(settings.k)
         self._snapshot: Snapshot | None = None
@@ -114,7 +115,8 @@ class Assistant:
                 raise InputError(f"{self.folder.path}: index was chunked with {previous.manifest['chunking']}, "
                                  f"settings say {self.chunking.__dict__}; rebuild with `rag ingest --rebuild PATH`")
             snap, report = ingest(previous, paths, self.embedder, self.chunking, self.settings.max_bytes,
-                                  prune=prune, show_progress=show_progress, on_progress=on_progress, cache=cache)
+                                  prune=prune, show_progress=show_progress, on_progress=on_progress, cache=cache,
+                                  new_store=self.parts.new_vector_store)
             if snap is not None:
                 self.folder.write(snap)
                 self._snapshot, self._loaded = snap, True
@@ -178,7 +180,7 @@ class Assistant:
         m = snap.manifest
         return {"index": str(self.folder.path), "documents": m["counts"]["documents"],
                 "chunks": m["counts"]["chunks"], "model": m["model"], "chunking": m["chunking"],
-                "vector_index": m["vector_index"], "updated_at": m["updated_at"]}
+                "vector_store": snap.vector_store.kind, "updated_at": m["updated_at"]}
 
     def documents(self) -> list[dict[str, Any]]:
         snap = self.require_snapshot()
@@ -199,8 +201,8 @@ class Assistant:
         question_vector = self.embedder.embed_query(question) if text != question else None
         return Query(question, text, vector, question_vector)
 
-    def retriever(self, mode: str | None = None, snapshot: Snapshot | None = None) -> HybridRetriever:
-        return HybridRetriever(snapshot or self.require_snapshot(), mode or self.settings.mode)
+    def retriever(self, mode: str | None = None, snapshot: Snapshot | None = None) -> Retriever:
+        return self.parts.retriever(snapshot or self.require_snapshot(), check_mode(mode or self.settings.mode))
 
     def search(self, query: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
         text = check_question(query, "query")

@@ -20,11 +20,13 @@ from rag.embed import Embedder, passage_text
 from rag.errors import InputError
 from rag.ingest import collect_files, read_article
 from rag.ingest.reader import content_hash, read_bytes_checked
-from rag.store import SENTENCE_VECTORS, Snapshot, empty_manifest, make_snapshot, now_iso
+from rag.store import (SENTENCE_VECTORS, Bm25Index, Snapshot, VectorStore, chunk_terms, empty_manifest,
+                       make_snapshot, now_iso)
+from rag.store.faiss_store import FaissStore
 from rag.types import Chunk, DocumentRecord
-from rag.store.faiss_index import FaissFlatIndex, fit_index
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+NewStore = Callable[[int], VectorStore]  # an empty vector store for vectors of this dimension
 
 
 @dataclass
@@ -56,9 +58,10 @@ class IngestReport:
 
 def ingest(previous: Snapshot | None, paths: list[str | Path], embedder: Embedder, chunking: ChunkingConfig,
            max_bytes: int, prune: bool = False, show_progress: bool = False,
-           on_progress: Progress | None = None,
-           cache: Snapshot | None = None) -> tuple[Snapshot | None, IngestReport]:
-    """The next snapshot after ingesting `paths` into `previous` (None: a new index).
+           on_progress: Progress | None = None, cache: Snapshot | None = None,
+           new_store: NewStore | None = None) -> tuple[Snapshot | None, IngestReport]:
+    """The next snapshot after ingesting `paths` into `previous` (None: a new index, whose
+    vectors go into `new_store(dim)`, by default an empty FAISS store).
 
     `cache` (default: `previous`) is a snapshot whose vectors are reused for identical passages.
     """
@@ -101,7 +104,7 @@ def ingest(previous: Snapshot | None, paths: list[str | Path], embedder: Embedde
     vectors, sentence_vectors = embed_with_cache(cache or previous, new_chunks, embedder, report, show_progress)
     snapshot = replace_documents(previous, new_docs, new_raw, new_chunks, vectors,
                                  drop=set(report.removed), embedder=embedder, chunking=chunking,
-                                 sentence_vectors=sentence_vectors)
+                                 sentence_vectors=sentence_vectors, new_store=new_store)
     report.seconds = time.perf_counter() - started
     return snapshot, report
 
@@ -152,44 +155,46 @@ def _cached_vectors(cache: Snapshot | None, doc_ids: set[str]) -> dict[str, np.n
 
 def replace_documents(previous: Snapshot | None, docs: dict[str, DocumentRecord], raw: dict[str, str],
                       chunks: list[Chunk], vectors: np.ndarray, drop: set[str], embedder: Embedder,
-                      chunking: ChunkingConfig, sentence_vectors: np.ndarray) -> Snapshot:
+                      chunking: ChunkingConfig, sentence_vectors: np.ndarray,
+                      new_store: NewStore | None = None) -> Snapshot:
     """The next snapshot: `previous` minus documents in `docs` or `drop`, plus `docs` and their chunks
-    (`vectors` and `sentence_vectors` are theirs, as `embed_with_cache` returns them)."""
+    (`vectors` and `sentence_vectors` are theirs, as `embed_with_cache` returns them).
+
+    `previous` is not changed: its vector store and lexical index give updated copies. A new
+    index starts from `new_store(dim)` (default: an empty FAISS store)."""
     if previous is None:
         manifest = empty_manifest(embedder.model_id, embedder.dim, chunking.__dict__.copy())
-        keep_rows: list[int] = []
-        vector_index = FaissFlatIndex(embedder.dim)
+        keep = np.zeros(0, dtype=bool)
         old_docs, old_raw = {}, {}
     else:
         manifest = dict(previous.manifest)
         gone = drop | set(docs)
-        keep_rows = [r for r, c in enumerate(previous.chunks) if c.doc_id not in gone]
-        vector_index = previous.vector_index.copy()
-        kept = set(keep_rows)
-        vector_index.remove(np.array([v for r, v in enumerate(previous.vids) if r not in kept], dtype=np.int64))
+        keep = np.array([c.doc_id not in gone for c in previous.chunks], dtype=bool)
         old_docs = {k: v for k, v in previous.documents.items() if k not in gone}
         old_raw = {k: v for k, v in previous.raw_texts.items() if k in old_docs}
 
     next_vid = int(manifest["next_vid"])
     new_vids = np.arange(next_vid, next_vid + len(chunks), dtype=np.int64)
-    vector_index.add(new_vids, vectors)
     manifest["next_vid"] = next_vid + len(chunks)
     manifest["updated_at"] = now_iso()
-
-    all_chunks = [previous.chunks[r] for r in keep_rows] + chunks if previous else list(chunks)
-    old_vids = previous.vids[keep_rows] if previous else np.zeros(0, dtype=np.int64)
-    old_vectors = previous.vectors[keep_rows] if previous else np.zeros((0, embedder.dim), dtype=np.float32)
-    all_vids, all_vectors = np.concatenate([old_vids, new_vids]), np.concatenate([old_vectors, vectors])
-    vector_index = fit_index(vector_index, all_vids, all_vectors)  # exact or IVF by size (rag/store/faiss_index.py)
-    if previous is not None:
+    new_terms = [chunk_terms(c) for c in chunks]  # only the new chunks are analysed
+    if previous is None:
+        all_chunks, all_vids, all_vectors = list(chunks), new_vids, np.asarray(vectors, dtype=np.float32)
+        store = (new_store or FaissStore.empty)(embedder.dim).updated(
+            np.zeros(0, np.int64), new_vids, vectors, all_vids, all_vectors)
+        lexical = Bm25Index.build(new_terms)
+    else:
+        keep_rows = np.flatnonzero(keep)
+        all_chunks = [previous.chunks[int(r)] for r in keep_rows] + chunks
+        all_vids = np.concatenate([previous.vids[keep_rows], new_vids])
+        all_vectors = np.concatenate([previous.vectors[keep_rows], vectors])
+        store = previous.vector_store.updated(previous.vids[~keep], new_vids, vectors, all_vids, all_vectors)
+        lexical = previous.lexical.updated(keep, new_terms)
         # The kept chunks' sentence rows, found from the prefix sums without touching each chunk.
-        counts = np.diff(previous.sentence_row_start)
-        keep = np.zeros(len(previous.chunks), dtype=bool)
-        keep[keep_rows] = True
-        old_sentences = previous.sentence_vectors[np.repeat(keep, counts)]
+        old_sentences = previous.sentence_vectors[np.repeat(keep, np.diff(previous.sentence_row_start))]
         sentence_vectors = np.concatenate([old_sentences, sentence_vectors])
     return make_snapshot(manifest, {**old_docs, **docs}, {**old_raw, **raw}, all_chunks, all_vids, all_vectors,
-                         vector_index, np.asarray(sentence_vectors, dtype=np.float16))
+                         store, np.asarray(sentence_vectors, dtype=np.float16), lexical)
 
 
 def remove_document(previous: Snapshot, doc_id: str, embedder: Embedder, chunking: ChunkingConfig) -> Snapshot:

@@ -11,16 +11,28 @@ Environment variables (all optional):
     RAG_K              passages retrieved per question     (default: 5)
     RAG_MODE           hybrid | dense | lexical            (default: hybrid)
     RAG_RERANKER       ms-marco-minilm-l12 | none          (default: ms-marco-minilm-l12, packaged)
+    RAG_VECTOR_STORE   faiss | milvus                      (default: faiss)
+    RAG_MILVUS_URI     a file path (Milvus Lite, embedded) or http://host:19530 (default: <index>/milvus.db)
+    RAG_MILVUS_TOKEN   user:password or an API token for a Milvus server (default: none)
+
+`build_parts(settings)` is the one factory that turns Settings into the parts an Assistant is
+composed of (rag/assistant.py); each part can also be passed in instead.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from rag.errors import InputError
+
+if TYPE_CHECKING:
+    from rag.answer.extractive import Answerer
+    from rag.embed import Embedder
+    from rag.retrieve.hybrid import Retriever
+    from rag.store import Snapshot, VectorStore
 
 _ENV = {
     "index_dir": "RAG_INDEX",
@@ -33,6 +45,9 @@ _ENV = {
     "k": "RAG_K",
     "mode": "RAG_MODE",
     "reranker": "RAG_RERANKER",
+    "vector_store": "RAG_VECTOR_STORE",
+    "milvus_uri": "RAG_MILVUS_URI",
+    "milvus_token": "RAG_MILVUS_TOKEN",
 }
 
 
@@ -48,6 +63,9 @@ class Settings:
     k: int = 5
     mode: str = "hybrid"
     reranker: str = "ms-marco-minilm-l12"
+    vector_store: str = "faiss"
+    milvus_uri: str = ""  # empty: <index_dir>/milvus.db
+    milvus_token: str = field(default="", repr=False)
 
     @property
     def max_bytes(self) -> int:
@@ -77,3 +95,34 @@ def _convert(name: str, type_name: str, value: str, var: str) -> Any:
     except ValueError:
         raise InputError(f"{var}={value!r} is not a number") from None
     return value
+
+
+@dataclass
+class Parts:
+    """What an Assistant is composed of. Per-version parts are factories: a vector store and a
+    retriever belong to one index version, so the Assistant asks for them when it needs them."""
+
+    embedder: Embedder
+    answerer: Answerer
+    new_vector_store: Callable[[int], VectorStore]  # an empty store for vectors of this dimension
+    retriever: Callable[[Snapshot, str], Retriever]  # a retriever over one version, in a mode
+
+
+def build_parts(settings: Settings, embedder: Embedder | None = None, answerer: Answerer | None = None) -> Parts:
+    """The parts Settings name; `embedder`/`answerer`, when given, are used instead (tests share
+    loaded models that way). Builds, never loads: models load on first use."""
+    from rag.answer.extractive import ExtractiveAnswerer
+    from rag.embed import make_embedder
+    from rag.rerank import make_reranker
+    from rag.retrieve.hybrid import HybridRetriever, check_mode
+    from rag.store import make_vector_store
+
+    check_mode(settings.mode)
+    if settings.vector_store not in ("faiss", "milvus"):
+        raise InputError(f"unknown vector store {settings.vector_store!r}; use faiss or milvus (RAG_VECTOR_STORE)")
+    return Parts(
+        embedder=embedder or make_embedder(settings.model, settings.encoder),
+        answerer=answerer or ExtractiveAnswerer(make_reranker(settings.reranker)),
+        new_vector_store=lambda dim: make_vector_store(settings, dim),
+        retriever=lambda snapshot, mode: HybridRetriever(snapshot, mode),
+    )

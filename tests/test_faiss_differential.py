@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.store.faiss_index import EXACT_MAX, FaissFlatIndex, FaissIVFIndex, choose_kind, fit_index, load_index
+from rag.store.faiss_store import EXACT_MAX, FaissFlatIndex, FaissIVFIndex, FaissStore, choose_kind, fit_index, load_index
 
 
 def test_flat_index_matches_numpy_brute_force():
@@ -112,12 +112,12 @@ def test_ivf_index_round_trips_through_the_index_folder(tmp_path):
     index = FaissIVFIndex.build(dim, vids, vectors, nlist=64, nprobe=16)
     manifest = empty_manifest("test-model", dim, ChunkingConfig().__dict__.copy())
     sentence_vectors = vectors.astype(np.float16)  # one sentence per chunk here
-    snap = make_snapshot(manifest, {"doc.txt": doc}, {"doc.txt": raw}, chunks, vids, vectors, index, sentence_vectors)
-    assert snap.manifest["vector_index"] == FaissIVFIndex.kind
+    snap = make_snapshot(manifest, {"doc.txt": doc}, {"doc.txt": raw}, chunks, vids, vectors, FaissStore(index),
+                         sentence_vectors)
 
     folder = IndexFolder(tmp_path / "index")
     folder.write(snap)
     loaded = folder.load()
-    assert loaded.manifest["vector_index"] == FaissIVFIndex.kind
-    assert isinstance(loaded.vector_index, FaissIVFIndex) and loaded.vector_index.nprobe == 16
-    np.testing.assert_array_equal(loaded.vector_index.search(vectors[:20], 5)[1], index.search(vectors[:20], 5)[1])
+    assert loaded.manifest["vector_store"] == {"kind": "faiss", "index": FaissIVFIndex.kind, "nlist": 64, "nprobe": 16}
+    assert isinstance(loaded.vector_store.index, FaissIVFIndex) and loaded.vector_store.index.nprobe == 16
+    np.testing.assert_array_equal(loaded.vector_store.search(vectors[:20], 5)[1], index.search(vectors[:20], 5)[1])

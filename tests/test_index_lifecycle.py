@@ -72,7 +72,7 @@ def test_prune_and_remove(corpus, tmp_path, embedder):
     a.remove("alpha.txt")
     assert sorted(a.snapshot.documents) == ["seed.txt"]
     assert all(c.doc_id == "seed.txt" for c in a.snapshot.chunks)
-    assert len(a.snapshot.vector_index) == len(a.snapshot.chunks)
+    assert len(a.snapshot.vector_store) == len(a.snapshot.chunks) == len(a.snapshot.lexical)
     with pytest.raises(InputError, match="no document"):
         a.remove("alpha.txt")
 

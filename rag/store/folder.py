@@ -11,8 +11,9 @@ On disk, under the index folder:
       vectors.npy        float32 unit vectors (also the embedding cache)
       sentence_vectors.npy  float16 unit vectors, one per sentence of each chunk, in chunk order:
                          each sentence embedded on its own, prefixed with the title
-      index.faiss        the FAISS index over those vectors (ids = chunk "vid")
-      bm25/              bm25s arrays + vocabulary JSON + params JSON
+      index.faiss        the FAISS index over those vectors (ids = chunk "vid"); another vector
+                         store writes its own pointer instead (rag/store/vectors.py)
+      lexical/           BM25: terms of each chunk, the score matrix by term, vocabulary, params
 Nothing is pickled. A write goes to a temporary folder and becomes live only when CURRENT is
 renamed over; a crash at any point leaves the previous version readable. A Snapshot is never
 mutated after it is built: readers keep the one they started with while a writer builds the next.
@@ -32,8 +33,9 @@ import numpy as np
 
 from rag.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError
 from rag.store.chunk_table import ChunkTable
-from rag.store.faiss_index import FaissFlatIndex, load_index
+from rag.store.lexical import load_lexical
 from rag.store.snapshot import FORMAT_VERSION, LEXICAL_ANALYZER, Snapshot
+from rag.store.vectors import open_vector_store
 from rag.types import DocumentRecord
 
 
@@ -85,17 +87,17 @@ class IndexFolder:
             sentence_vectors = _random_access(
                 np.load(version / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r"))
             dim = int(manifest["model"]["dim"])
-            vector_index = load_index(version / "index.faiss", dim, manifest.get("vector_index", FaissFlatIndex.kind))
-            import bm25s
-
-            bm25 = bm25s.BM25.load(str(version / "bm25"), load_corpus=False, show_progress=False)
+            vector_store = open_vector_store(version, manifest.get("vector_store"), dim)
+            lexical = load_lexical(version / "lexical")
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
             raise CorruptIndexError(f"{version}: cannot read index ({type(e).__name__}: {e}); "
                                     "rebuild with `rag ingest --rebuild PATH`") from None
-        if vectors.shape != (len(chunks), dim) or len(vector_index) != len(chunks) or len(vids) != len(chunks):
-            raise CorruptIndexError(f"{version}: {len(chunks)} chunks but {len(vids)} ids, vectors {vectors.shape} and "
-                                    f"{len(vector_index)} in index.faiss; rebuild with `rag ingest --rebuild PATH`")
-        snap = Snapshot(manifest, documents, raw_texts, chunks, vids, vectors, vector_index, bm25,
+        n = len(chunks)
+        if vectors.shape != (n, dim) or len(vector_store) != n or len(vids) != n or len(lexical) != n:
+            raise CorruptIndexError(f"{version}: {n} chunks but {len(vids)} ids, vectors {vectors.shape}, "
+                                    f"{len(vector_store)} in the vector store and {len(lexical)} in the lexical "
+                                    "index; rebuild with `rag ingest --rebuild PATH`")
+        snap = Snapshot(manifest, documents, raw_texts, chunks, vids, vectors, vector_store, lexical,
                         sentence_vectors, sentence_start)
         if sentence_vectors.shape != (int(snap.sentence_row_start[-1]), dim):
             raise CorruptIndexError(f"{version}: {int(snap.sentence_row_start[-1])} sentences but sentence_vectors "
@@ -170,10 +172,10 @@ def _write_version(folder: Path, snap: Snapshot) -> None:
     np.save(folder / "sentence_start.npy", np.asarray(snap.sentence_row_start, dtype=np.int64), allow_pickle=False)
     np.save(folder / "vectors.npy", snap.vectors, allow_pickle=False)
     np.save(folder / "sentence_vectors.npy", np.asarray(snap.sentence_vectors, dtype=np.float16), allow_pickle=False)
-    snap.vector_index.save(folder / "index.faiss")
-    snap.bm25.save(str(folder / "bm25"), show_progress=False)
+    manifest = {**snap.manifest, "vector_store": snap.vector_store.save(folder)}
+    snap.lexical.save(folder / "lexical")
     # The manifest goes last: a version folder without one was never finished.
-    (folder / "manifest.json").write_text(json.dumps(snap.manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     for p in folder.rglob("*"):
         if p.is_file():
             with open(p, "rb") as f:

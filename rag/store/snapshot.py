@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 
 from rag.errors import CorruptIndexError
-from rag.store.faiss_index import FaissFlatIndex, VectorIndex
+from rag.store.lexical import Bm25Index, LexicalIndex
+from rag.store.vectors import VectorStore
 from rag.types import Chunk, DocumentRecord
 
-FORMAT_VERSION = 2  # 2: sentence vectors are standalone title+sentence embeddings (1: pooled tokens)
+FORMAT_VERSION = 3  # 3: vector store and lexical index behind seams; 2: standalone sentence vectors
 # What sentence_vectors.npy holds, in the manifest: each sentence embedded alone, prefixed with
 # its document's title (rag/indexer.py, embed_with_cache).
 SENTENCE_VECTORS = "title+sentence"
@@ -37,8 +38,8 @@ class Snapshot:
     chunks: Sequence[Chunk]  # row order; a list when built in memory, a ChunkTable when loaded
     vids: np.ndarray  # int64 vector id of each row, strictly increasing (new chunks get new ids)
     vectors: np.ndarray  # float32 (rows, dim); memory-mapped when loaded
-    vector_index: VectorIndex
-    bm25: Any  # bm25s.BM25 over the chunks, doc i = row i
+    vector_store: VectorStore  # nearest neighbours by vid (rag/store/vectors.py)
+    lexical: LexicalIndex  # BM25 over the chunks' terms, row i = chunk i (rag/store/lexical.py)
     # One row per sentence, chunks in row order (float16 unit vectors, SENTENCE_VECTORS).
     sentence_vectors: np.ndarray = field(repr=False)
     sentence_start: np.ndarray | None = field(repr=False, default=None)  # see sentence_row_start
@@ -85,14 +86,10 @@ class Snapshot:
 
         return compute
 
-    @cached_property
+    @property
     def idf(self) -> dict[str, float]:
-        """BM25 idf of every indexed term (used to weigh query terms in sentences)."""
-        n = max(1, len(self.chunks))
-        indptr = np.asarray(self.bm25.scores["indptr"])
-        df = np.diff(indptr)
-        idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
-        return {term: float(idf[i]) for term, i in self.bm25.vocab_dict.items() if i < len(idf)}
+        """The idf of every indexed term (used to weigh query terms in sentences)."""
+        return self.lexical.idf
 
     @property
     def unknown_idf(self) -> float:
@@ -109,25 +106,25 @@ class Snapshot:
         return int(self.manifest["model"]["dim"])
 
 
-def build_bm25(chunks: Sequence[Chunk]):
-    import bm25s
-
+def chunk_terms(chunk: Chunk) -> list[str]:
+    """What the lexical index holds of a chunk: the analysed terms of its title and text."""
     from rag.text.lexical import terms
 
-    retriever = bm25s.BM25()
-    corpus = [terms(f"{c.title}\n{c.text}") for c in chunks] or [[]]
-    retriever.index(corpus, show_progress=False)
-    return retriever
+    return terms(f"{chunk.title}\n{chunk.text}")
+
+
+def build_lexical(chunks: Sequence[Chunk]) -> LexicalIndex:
+    return Bm25Index.build([chunk_terms(c) for c in chunks])
 
 
 def make_snapshot(manifest: dict[str, Any], documents: dict[str, DocumentRecord], raw_texts: dict[str, str],
-                  chunks: Sequence[Chunk], vids: np.ndarray, vectors: np.ndarray, vector_index: VectorIndex,
-                  sentence_vectors: np.ndarray, bm25=None) -> Snapshot:
-    manifest = {**manifest, "vector_index": vector_index.kind,
-                "counts": {"documents": len(documents), "chunks": len(chunks)}}
-    manifest["sentence_vectors"] = SENTENCE_VECTORS
-    return Snapshot(manifest, documents, raw_texts, chunks, vids, vectors, vector_index,
-                    bm25 if bm25 is not None else build_bm25(chunks), sentence_vectors)
+                  chunks: Sequence[Chunk], vids: np.ndarray, vectors: np.ndarray, vector_store: VectorStore,
+                  sentence_vectors: np.ndarray, lexical: LexicalIndex | None = None) -> Snapshot:
+    """A snapshot of these parts (the lexical index is built from the chunks when not given)."""
+    manifest = {**manifest, "counts": {"documents": len(documents), "chunks": len(chunks)},
+                "sentence_vectors": SENTENCE_VECTORS}
+    return Snapshot(manifest, documents, raw_texts, chunks, vids, vectors, vector_store,
+                    lexical if lexical is not None else build_lexical(chunks), sentence_vectors)
 
 
 def empty_manifest(model: str, dim: int, chunking: dict[str, Any]) -> dict[str, Any]:
@@ -138,7 +135,6 @@ def empty_manifest(model: str, dim: int, chunking: dict[str, Any]) -> dict[str, 
         "tokenizer": chunking["encoding"],
         "lexical_analyzer": LEXICAL_ANALYZER,
         "chunking": chunking,
-        "vector_index": FaissFlatIndex.kind,
         "counts": {"documents": 0, "chunks": 0},
         "next_vid": 0,
         "created_at": t,

@@ -11,15 +11,16 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from bm25s.stopwords import STOPWORDS_EN
-
 from rag.text.irregular import BASE_FORM
 
 _WORD = re.compile(r"\w+(?:[.'’]\w+)*")
 # Lucene's short list, plus the scaffolding of questions ("how", "when did"): in an article they
 # carry no evidence, and a question word missing from a sentence must not count against it.
-_STOP = frozenset(STOPWORDS_EN) | {"s", "how", "what", "which", "who", "whom", "whose", "when", "where",
-                                   "why", "do", "does", "doing"}
+LUCENE_STOP_WORDS = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their then there these "
+    "they this to was will with".split())
+_STOP = LUCENE_STOP_WORDS | {"s", "how", "what", "which", "who", "whom", "whose", "when", "where",
+                             "why", "do", "does", "doing"}
 
 
 @lru_cache(maxsize=1)

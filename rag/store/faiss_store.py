@@ -1,21 +1,17 @@
-"""The VectorIndex seam and its FAISS implementations, chosen by collection size.
-
-Ids are stable 64-bit integers chosen by the store (one per chunk, never reused), so a
-changed document removes its old ids and adds new ones without renumbering the rest.
-All vectors are unit length, so inner product is cosine similarity.
+"""The FAISS vector store (rag/store/vectors.py): exact or IVF, chosen by collection size.
 
     kind        used for                      search
     flat-ip     fewer than EXACT_MAX vectors  exact (`IndexIDMap2` over `IndexFlatIP`)
     ivf-flat    EXACT_MAX and more            inverted lists over k-means cells (`IndexIVFFlat`),
                                               `nprobe` cells scanned exactly; recall@10 >= 0.95
 
-`fit_index` is the one place that decides: the indexer calls it after every change, and it
-returns the same index, or a new one built from all vectors when the collection crossed a
-threshold (flat -> IVF, IVF -> flat when it shrinks to half, IVF re-trained with more cells
+`fit_index` is the one place that decides: `FaissStore.updated` calls it after every change,
+and it returns the same index, or a new one built from all vectors when the collection crossed
+a threshold (flat -> IVF, IVF -> flat when it shrinks to half, IVF re-trained with more cells
 when it grew 4x past its training size). IVF keeps a hash-table direct map, so removing ids
 costs O(removed), not a scan. HNSW was not chosen because it cannot remove ids.
-Another engine (a server, a distributed vector database) plugs in here as one more class
-with the same six methods; see README, "Scaling".
+Each version is its own in-memory index (a writer updates a clone), saved as `index.faiss` in
+the version folder.
 """
 
 from __future__ import annotations
@@ -23,9 +19,11 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import Protocol
+from typing import Any
 
 import numpy as np
+
+from rag.errors import CorruptIndexError
 
 # FAISS and torch each bring an OpenMP runtime whose idle threads spin after every parallel
 # region. With both in one process on few cores, a query's FAISS search leaves threads spinning
@@ -36,24 +34,6 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 EXACT_MAX = 50_000  # below this many vectors exact search is fast enough (< 5 ms on 2 cores)
 TRAIN_PER_LIST = 64  # k-means sample per cell: FAISS needs >= 39, more adds build time, not recall
-
-
-class VectorIndex(Protocol):
-    kind: str
-
-    def __len__(self) -> int: ...
-
-    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None: ...
-
-    def remove(self, ids: np.ndarray) -> None: ...
-
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, ids), each (n_queries, k); missing results have id -1."""
-        ...
-
-    def copy(self) -> VectorIndex: ...
-
-    def save(self, path: Path) -> None: ...
 
 
 class _FaissIndex:
@@ -73,9 +53,20 @@ class _FaissIndex:
             self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32),
                                      np.ascontiguousarray(ids, dtype=np.int64))
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        queries = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dim)
         k = max(1, min(k, len(self)))
-        return self._index.search(np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dim), k)
+        if allowed is None:
+            return self._index.search(queries, k)
+        import faiss
+
+        allowed = np.ascontiguousarray(allowed, dtype=np.int64)
+        return self._index.search(queries, k, params=self._search_parameters(faiss.IDSelectorBatch(allowed)))
+
+    def _search_parameters(self, selector):
+        import faiss
+
+        return faiss.SearchParameters(sel=selector)
 
     def copy(self):
         import faiss
@@ -180,6 +171,11 @@ class FaissIVFIndex(_FaissIndex):
             ids = np.ascontiguousarray(ids, dtype=np.int64)
             self._index.remove_ids(faiss.IDSelectorArray(len(ids), faiss.swig_ptr(ids)))
 
+    def _search_parameters(self, selector):
+        import faiss
+
+        return faiss.SearchParametersIVF(sel=selector, nprobe=self.nprobe)
+
     @staticmethod
     def _check_type(index) -> None:
         import faiss
@@ -188,22 +184,22 @@ class FaissIVFIndex(_FaissIndex):
             raise ValueError(f"index.faiss holds {type(index).__name__}, manifest says ivf-flat")
 
 
-KINDS = {FaissFlatIndex.kind: FaissFlatIndex, FaissIVFIndex.kind: FaissIVFIndex}
+INDEX_KINDS = {FaissFlatIndex.kind: FaissFlatIndex, FaissIVFIndex.kind: FaissIVFIndex}
 
 
-def choose_kind(n: int) -> str:
+def choose_kind(n: int, exact_max: int = EXACT_MAX) -> str:
     """The index kind for a collection of n vectors."""
-    return FaissIVFIndex.kind if n >= EXACT_MAX else FaissFlatIndex.kind
+    return FaissIVFIndex.kind if n >= exact_max else FaissFlatIndex.kind
 
 
-def load_index(path: Path, dim: int, kind: str) -> VectorIndex:
+def load_index(path: Path, dim: int, kind: str) -> _FaissIndex:
     """Read index.faiss as the kind the manifest names."""
-    if kind not in KINDS:
-        raise ValueError(f"manifest names vector index kind {kind!r}; this program reads {', '.join(KINDS)}")
-    return KINDS[kind].load(path, dim)
+    if kind not in INDEX_KINDS:
+        raise ValueError(f"manifest names vector index kind {kind!r}; this program reads {', '.join(INDEX_KINDS)}")
+    return INDEX_KINDS[kind].load(path, dim)
 
 
-def build_index(kind: str, dim: int, ids: np.ndarray, vectors: np.ndarray) -> VectorIndex:
+def build_index(kind: str, dim: int, ids: np.ndarray, vectors: np.ndarray) -> _FaissIndex:
     if kind == FaissIVFIndex.kind:
         return FaissIVFIndex.build(dim, ids, vectors)
     index = FaissFlatIndex(dim)
@@ -211,7 +207,7 @@ def build_index(kind: str, dim: int, ids: np.ndarray, vectors: np.ndarray) -> Ve
     return index
 
 
-def fit_index(index: VectorIndex, ids: np.ndarray, vectors: np.ndarray) -> VectorIndex:
+def fit_index(index: _FaissIndex, ids: np.ndarray, vectors: np.ndarray, exact_max: int = EXACT_MAX) -> _FaissIndex:
     """`index` if it still suits its size, else a new index of the right kind over (ids, vectors).
 
     `index` must already hold exactly `ids`; `vectors` are their rows, used only to rebuild.
@@ -219,13 +215,64 @@ def fit_index(index: VectorIndex, ids: np.ndarray, vectors: np.ndarray) -> Vecto
     4x growth) keeps an index that hovers around a threshold from being rebuilt on every ingest.
     """
     n = len(ids)
-    dim = vectors.shape[1] if vectors.ndim == 2 else index.dim  # type: ignore[attr-defined]
+    dim = vectors.shape[1] if vectors.ndim == 2 else index.dim
+    kind = choose_kind(n, exact_max)
     if isinstance(index, FaissIVFIndex):
-        if n < EXACT_MAX // 2:
+        if n < exact_max // 2:
             return build_index(FaissFlatIndex.kind, dim, ids, vectors)
         if FaissIVFIndex.params_for(n)[0] >= 2 * index.nlist:  # nlist ~ sqrt(n): n grew ~4x
             return build_index(FaissIVFIndex.kind, dim, ids, vectors)
         return index
-    if choose_kind(n) != index.kind:
-        return build_index(choose_kind(n), dim, ids, vectors)
+    if kind != index.kind:
+        return build_index(kind, dim, ids, vectors)
     return index
+
+
+class FaissStore:
+    """The VectorStore over one FAISS index (exact or IVF), one object per version.
+
+    `exact_max`: from this many vectors on, the next version is IVF (tests lower it to run the
+    IVF kind on small collections)."""
+
+    kind = "faiss"
+
+    def __init__(self, index: _FaissIndex, exact_max: int = EXACT_MAX) -> None:
+        self.index = index
+        self.exact_max = exact_max
+
+    @classmethod
+    def empty(cls, dim: int, exact_max: int = EXACT_MAX) -> FaissStore:
+        return cls(FaissFlatIndex(dim), exact_max)
+
+    @classmethod
+    def open(cls, folder: Path, entry: dict[str, Any], dim: int) -> FaissStore:
+        try:
+            return cls(load_index(folder / "index.faiss", dim, entry.get("index", FaissFlatIndex.kind)))
+        except (OSError, RuntimeError, ValueError) as e:
+            raise CorruptIndexError(f"{folder}: cannot read index.faiss ({e}); rebuild with `rag ingest --rebuild PATH`") from None
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        if not len(self.index):
+            n = len(np.atleast_2d(queries))
+            return np.zeros((n, 0), dtype=np.float32), np.zeros((n, 0), dtype=np.int64)
+        return self.index.search(queries, k, allowed)
+
+    def updated(self, remove: np.ndarray, add_ids: np.ndarray, add_vectors: np.ndarray,
+                all_ids: np.ndarray, all_vectors: np.ndarray) -> FaissStore:
+        index = self.index.copy()  # readers keep searching the original
+        index.remove(np.asarray(remove, dtype=np.int64))
+        index.add(np.asarray(add_ids, dtype=np.int64), add_vectors)
+        return FaissStore(fit_index(index, all_ids, all_vectors, self.exact_max), self.exact_max)
+
+    def save(self, folder: Path) -> dict[str, Any]:
+        self.index.save(folder / "index.faiss")
+        entry: dict[str, Any] = {"kind": self.kind, "index": self.index.kind}
+        if isinstance(self.index, FaissIVFIndex):
+            entry.update(nlist=self.index.nlist, nprobe=self.index.nprobe)
+        return entry
+
+    def discard(self) -> None:
+        pass  # everything lives in the version folder

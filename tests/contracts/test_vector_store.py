@@ -1,0 +1,135 @@
+"""The VectorStore contract (rag/store/vectors.py), run on every implementation.
+
+Each implementation is a `StoreCase`: how to make an empty store, and how close to exact its
+search must be. The cases: search agrees with a NumPy brute force; removed ids never come
+back; `updated` leaves the version it was called on as it was (a reader keeps its version
+while a writer commits); a saved version opens again with the same answers; a filtered search
+returns only allowed ids; small and empty stores behave.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pytest
+
+from rag.store.vectors import VectorStore, open_vector_store
+
+DIM = 32
+
+
+@dataclass
+class StoreCase:
+    name: str
+    empty: Callable[[], VectorStore]
+    min_recall: float  # recall@10 against exact search that the kind promises
+
+
+def _faiss_flat() -> VectorStore:
+    from rag.store.faiss_store import FaissStore
+
+    return FaissStore.empty(DIM)
+
+
+def _faiss_ivf() -> VectorStore:
+    from rag.store.faiss_store import FaissStore
+
+    return FaissStore.empty(DIM, exact_max=1000)  # IVF from 1,000 vectors on
+
+
+CASES = [StoreCase("faiss-flat", _faiss_flat, 1.0), StoreCase("faiss-ivf", _faiss_ivf, 0.95)]
+
+
+@pytest.fixture(params=CASES, ids=[c.name for c in CASES])
+def case(request) -> StoreCase:
+    return request.param
+
+
+def _clustered(rng, n: int, centres: int = 100) -> np.ndarray:
+    c = rng.normal(size=(centres, DIM)).astype(np.float32)
+    x = c[rng.integers(0, centres, n)] + 0.6 * rng.normal(size=(n, DIM)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def _exact(ids: np.ndarray, vectors: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+    return ids[np.argsort(-(queries @ vectors.T), axis=1)[:, :k]]
+
+
+def _recall(got: np.ndarray, expected: np.ndarray) -> float:
+    return float(np.mean([len(set(g.tolist()) & set(e.tolist())) / len(e) for g, e in zip(got, expected)]))
+
+
+def _filled(case: StoreCase, n: int = 4000, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    vectors = _clustered(rng, n)
+    ids = np.arange(n, dtype=np.int64) * 3 + 7  # sparse ids, not row numbers
+    store = case.empty().updated(np.zeros(0, np.int64), ids, vectors, ids, vectors)
+    return store, ids, vectors, _clustered(rng, 100)
+
+
+def test_search_agrees_with_brute_force(case):
+    store, ids, vectors, queries = _filled(case)
+    assert len(store) == len(ids)
+    scores, got = store.search(queries, 10)
+    assert got.shape == scores.shape == (len(queries), 10)
+    assert _recall(got, _exact(ids, vectors, queries, 10)) >= case.min_recall
+    # Scores are the inner products of what was found, best first.
+    row = {int(v): r for r, v in enumerate(ids)}
+    exact = np.array([[queries[q] @ vectors[row[int(v)]] for v in got[q]] for q in range(len(queries))])
+    np.testing.assert_allclose(scores, exact, rtol=1e-4, atol=1e-4)
+    assert np.all(np.diff(scores, axis=1) <= 1e-6)
+
+
+def test_removed_ids_never_come_back_and_the_old_version_is_untouched(case):
+    store, ids, vectors, queries = _filled(case)
+    before = store.search(queries, 10)[1]
+    removed = ids[::3]
+    keep = ~np.isin(ids, removed)
+    rng = np.random.default_rng(9)
+    new_ids = np.arange(500, dtype=np.int64) + 100_000
+    new_vectors = _clustered(rng, 500)
+    all_ids = np.concatenate([ids[keep], new_ids])
+    all_vectors = np.concatenate([vectors[keep], new_vectors])
+    nxt = store.updated(removed, new_ids, new_vectors, all_ids, all_vectors)
+    assert len(nxt) == len(all_ids)
+    got = nxt.search(queries, 10)[1]
+    assert not np.isin(got, removed).any()
+    assert _recall(got, _exact(all_ids, all_vectors, queries, 10)) >= case.min_recall
+    # A reader of the previous version still sees exactly what it saw.
+    assert len(store) == len(ids)
+    np.testing.assert_array_equal(store.search(queries, 10)[1], before)
+
+
+def test_a_saved_version_opens_with_the_same_answers(case, tmp_path):
+    store, ids, vectors, queries = _filled(case)
+    folder = tmp_path / "v000001"
+    folder.mkdir()
+    entry = store.save(folder)
+    assert entry["kind"] == store.kind
+    reopened = open_vector_store(folder, entry, DIM)
+    assert len(reopened) == len(store)
+    np.testing.assert_array_equal(reopened.search(queries, 10)[1], store.search(queries, 10)[1])
+
+
+def test_a_filtered_search_returns_only_allowed_ids(case):
+    store, ids, vectors, queries = _filled(case)
+    allowed = ids[100:160]
+    scores, got = store.search(queries[:10], 5, allowed=allowed)
+    found = got[got >= 0]
+    assert len(found) and np.isin(found, allowed).all()
+    sel = np.isin(ids, allowed)
+    assert _recall(got, _exact(ids[sel], vectors[sel], queries[:10], 5)) >= min(case.min_recall, 0.9)
+
+
+def test_small_and_empty_stores(case):
+    empty = case.empty()
+    assert len(empty) == 0
+    _, got = empty.search(_clustered(np.random.default_rng(3), 2), 5)
+    assert got.size == 0 or (got == -1).all()
+    ids = np.array([5, 9], dtype=np.int64)
+    vectors = _clustered(np.random.default_rng(4), 2)
+    two = empty.updated(np.zeros(0, np.int64), ids, vectors, ids, vectors)
+    _, got = two.search(vectors[:1], 10)  # k larger than the store: everything, nothing invented
+    assert set(got[0][got[0] >= 0].tolist()) == {5, 9}
