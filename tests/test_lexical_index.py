@@ -50,3 +50,14 @@ def test_an_update_equals_a_rebuild_and_survives_a_save(tmp_path):
     # Terms no kept row holds are gone from the vocabulary, so idf means "occurs somewhere".
     dropped = {t for r, k in zip(rows, keep) if not k for t in r} - {t for r, k in zip(rows, keep) if k for t in r}
     assert not dropped & set(updated.idf)
+
+
+def test_top_and_scores_of_agree_with_the_full_scores():
+    index = Bm25Index.build(_rows(4))
+    query = ["w3", "w40", "w40", "nowhere"]
+    full = index.scores(query)
+    rows, scores = index.top(query, 10)
+    assert len(rows) == 10 and (scores > 0).all()
+    np.testing.assert_allclose(np.sort(scores)[::-1], np.sort(full)[::-1][:10])
+    np.testing.assert_allclose(index.scores_of(query, rows), scores)
+    assert index.top(["nowhere"], 10)[0].size == 0

@@ -118,20 +118,17 @@ def candidates(snapshot: Snapshot, query: Query, mode: str, n: int) -> Candidate
             raise InputError(f"{mode} retrieval needs the query's vector")
         _, vids = snapshot.vector_store.search(query.vector[None, :], n)
         dense_rows = snapshot.rows_of(vids[0][vids[0] >= 0])
-    bm25 = None
-    if mode != "dense" and q_terms:
-        bm25 = snapshot.lexical.scores(q_terms)
-        top = min(n, len(bm25))
-        lex_rows = np.argpartition(-bm25, top - 1)[:top]
-        lex_rows = lex_rows[bm25[lex_rows] > 0]
+    use_lexical = mode != "dense" and bool(q_terms)
+    if use_lexical:
+        lex_rows, _ = snapshot.lexical.top(q_terms, n)
     rows = np.unique(np.concatenate([dense_rows, lex_rows]))
     dense = sentence = lexical = cover = raw = None
     if mode != "lexical" and len(rows):
         dense = np.asarray(snapshot.vectors[rows], dtype=np.float32) @ query.vector
         vectors = [v for v in (query.vector, query.question_vector) if v is not None]
         sentence = best_sentence_cosine(snapshot, rows, vectors)
-    if bm25 is not None:
-        raw = bm25[rows]
+    if use_lexical:
+        raw = snapshot.lexical.scores_of(q_terms, rows)
         lexical = raw / max(max_bm25(snapshot, q_terms), 1e-9)
         if mode == "hybrid":
             cover = best_sentence_coverage(snapshot, rows, question_terms(query.text))

@@ -20,7 +20,7 @@ The by-term arrays are memory-mapped: a query reads the columns of its own terms
 from __future__ import annotations
 
 import json
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Protocol, Sequence
 
@@ -39,9 +39,14 @@ class LexicalIndex(Protocol):
         """Number of rows."""
         ...
 
-    def scores(self, terms: Sequence[str]) -> np.ndarray:
-        """(rows,) float32: each row's score for the analysed query terms (a repeated term counts
-        again; terms no row contains add nothing)."""
+    def top(self, terms: Sequence[str], n: int) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, scores): the at most `n` rows with the highest positive score for the analysed
+        query terms, in no particular order (a repeated term counts again; terms no row contains
+        add nothing). Empty arrays when no row holds any term."""
+        ...
+
+    def scores_of(self, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
+        """(len(rows),) float32: the score of each given row (0 where it holds none of the terms)."""
         ...
 
     @property
@@ -130,7 +135,34 @@ class Bm25Index:
     def _ids(self) -> dict[str, int]:
         return {w: i for i, w in enumerate(self.vocab)}
 
+    def top(self, terms: Sequence[str], n: int) -> tuple[np.ndarray, np.ndarray]:
+        scores = self.scores(terms)
+        if not len(scores) or n < 1:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        n = min(n, len(scores))
+        rows = np.argpartition(-scores, n - 1)[:n]
+        rows = rows[scores[rows] > 0]
+        return rows.astype(np.int64), scores[rows]
+
+    def scores_of(self, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
+        return self.scores(terms)[np.asarray(rows, dtype=np.int64)]
+
     def scores(self, terms: Sequence[str]) -> np.ndarray:
+        """Every row's score (read-only). Retrieval asks for the top rows and then for the scores
+        of its candidates with the same terms: a few recent results are kept, not recomputed."""
+        return self._recent_scores(tuple(terms))
+
+    @cached_property
+    def _recent_scores(self):
+        @lru_cache(maxsize=4)
+        def compute(terms: tuple[str, ...]) -> np.ndarray:
+            out = self._sum_columns(terms)
+            out.flags.writeable = False
+            return out
+
+        return compute
+
+    def _sum_columns(self, terms: Sequence[str]) -> np.ndarray:
         out = np.zeros(len(self), dtype=np.float32)
         ids = self._ids
         for t in terms:
