@@ -211,11 +211,12 @@ def abstain_part(items: list[Item], answerer: ExtractiveAnswerer, max_false: dic
         ranked = answerer.rank(it.query, it.hits, it.snap) if it.hits else []
         if not ranked:
             continue
-        e = answerer.evidence(it.query, ranked)
+        e = answerer.evidence(it.query, ranked, it.snap)
         cheap_only = ExtractiveAnswerer(None, answerer.config).rank(it.query, it.hits, it.snap)
-        e_cheap = answerer.evidence(it.query, cheap_only)
+        e_cheap = answerer.evidence(it.query, cheap_only, it.snap)
         rows.append({"set": it.set, "y": int(it.question.answerable), "question": it.question.question,
                      "best": ranked[0].sentence.text, "rerank": e.rerank, "type_miss": float(not e.type_ok),
+                     "name_miss": float(not e.names_ok),
                      "cosine": e.cosine, "cheap": e_cheap.cheap, "type_miss_cheap": float(not e_cheap.type_ok),
                      "coverage": e_cheap.coverage})
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -229,8 +230,8 @@ def abstain_part(items: list[Item], answerer: ExtractiveAnswerer, max_false: dic
             m = (sets == s) & (y == label)
             w[m] = 1.0 / max(1, m.sum())
     models = {  # the name of each model in rag/answer/abstain.py and its features
-        "RERANK_MODEL": ["rerank", "type_miss", "cosine"],
-        "RERANK_LEXICAL_MODEL": ["rerank", "type_miss"],
+        "RERANK_MODEL": ["rerank", "type_miss", "name_miss", "cosine"],
+        "RERANK_LEXICAL_MODEL": ["rerank", "type_miss", "name_miss"],
         "CHEAP_MODEL": ["cheap", "type_miss_cheap", "cosine"],
         "COVERAGE_MODEL": ["coverage"],
     }

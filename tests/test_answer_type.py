@@ -32,3 +32,12 @@ def test_a_sentence_holds_the_kind_unless_the_question_already_says_it():
     assert holds(PERSON, "The land was given by John Harvard.", "Who gave the land?")
     assert not holds(PERSON, "the land was given by the colony.", "Who gave the land?")
     assert holds(None, "anything", "Why?")
+
+
+def test_the_names_a_question_asks_about():
+    from rag.answer.answer_type import question_names
+
+    assert question_names("How many Chinese troops are in Russia?") == ["Chinese", "Russia"]
+    assert question_names("What happened in 1348?") == ["1348"]
+    assert question_names("How high did the missile go?") == []
+    assert question_names("Who was Harvard's first president?") == ["Harvard's"]

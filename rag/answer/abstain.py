@@ -6,6 +6,8 @@ A logistic model over what the answerer knows of its best sentence:
   question here, and it does not care whether the words match;
 - `type_ok`: whether that sentence holds the kind of thing the question asks for (a number for
   "how many", a date for "when", a name for "who": rag/answer/answer_type.py);
+- `names_ok`: whether the chunk of that sentence mentions every name and year the question asks
+  about ("How many Chinese troops are in Russia?" against a passage on North Korean troops);
 - `cosine`: the best cosine of the question and a candidate sentence (dense modes only).
 In lexical mode the reranker model goes without the cosine. Without a reranker
 (RAG_RERANKER=none) another model uses the cheap score, the cosine and `type_ok` instead; in
@@ -27,8 +29,9 @@ import math
 from dataclasses import dataclass
 
 # Fitted by benchmarks/tune_retrieval.py (part "abstain"), which prints these lines.
-RERANK_MODEL = {"intercept": -1.158, "rerank": 0.332, "type_miss": -1.577, "cosine": 2.233, "threshold": 0.28}
-RERANK_LEXICAL_MODEL = {"intercept": 0.040, "rerank": 0.371, "type_miss": -1.507, "threshold": 0.28}
+RERANK_MODEL = {"intercept": -0.763, "rerank": 0.325, "type_miss": -1.696, "name_miss": -0.782, "cosine": 1.908,
+                "threshold": 0.34}
+RERANK_LEXICAL_MODEL = {"intercept": 0.267, "rerank": 0.359, "type_miss": -1.644, "name_miss": -0.815, "threshold": 0.32}
 CHEAP_MODEL = {"intercept": -10.325, "cheap": 11.253, "type_miss_cheap": -2.019, "cosine": 0.163, "threshold": 0.24}
 COVERAGE_MODEL = {"intercept": -1.921, "coverage": 4.613, "threshold": 0.21}
 
@@ -40,15 +43,17 @@ class Evidence:
     cosine: float | None  # best question-sentence cosine (None in lexical mode)
     coverage: float  # idf share of the question's terms in the best sentence
     cheap: float  # the best sentence's cheap score (rag/answer/extractive.py)
+    names_ok: bool = True  # its chunk mentions every name and year the question asks about
 
     def _model(self) -> tuple[dict[str, float], float]:
         if self.rerank is not None and self.cosine is not None:
             m = RERANK_MODEL
             z = (m["intercept"] + m["rerank"] * self.rerank + m["type_miss"] * (not self.type_ok)
-                 + m["cosine"] * self.cosine)
+                 + m["name_miss"] * (not self.names_ok) + m["cosine"] * self.cosine)
         elif self.rerank is not None:
             m = RERANK_LEXICAL_MODEL
-            z = m["intercept"] + m["rerank"] * self.rerank + m["type_miss"] * (not self.type_ok)
+            z = (m["intercept"] + m["rerank"] * self.rerank + m["type_miss"] * (not self.type_ok)
+                 + m["name_miss"] * (not self.names_ok))
         elif self.cosine is not None:
             m = CHEAP_MODEL
             z = (m["intercept"] + m["cheap"] * self.cheap + m["type_miss_cheap"] * (not self.type_ok)

@@ -1,4 +1,5 @@
-"""What kind of answer a question asks for, and whether a sentence holds one.
+"""What kind of answer a question asks for, whether a sentence holds one, and whether the
+evidence mentions the names the question asks about.
 
 "How high did the missile go?" wants a number, "When ..." a date, "Who ..." a name. A sentence
 about the right topic that holds no such thing does not answer the question: "How many jaguars
@@ -53,3 +54,15 @@ def holds(kind: str | None, sentence: str, question: str) -> bool:
         return any(m.group(0).lower() not in asked for m in _NUMBER_S.finditer(sentence))
     names = [m.group(0) for m in _NAME_S.finditer(sentence)]
     return any(n.lower().strip(".'’") not in asked for n in names)
+
+
+# Capitalised words after the first (names, places, organisations) and years in a question.
+_QUESTION_NAME = re.compile(r"(?<=\s)(?:[A-Z][\w'’.&-]*\w|[12]\d{3}s?)\b")
+_NOT_NAMES = frozenset("What Who Whom Whose When Where Why How Which Is Are Was Were Do Does Did Can Could "
+                       "Has Have Had Will Would Should The A An In On Of And Or I".split())
+
+
+def question_names(question: str) -> list[str]:
+    """The names and years a question mentions ("How many Chinese troops are in Russia?" ->
+    ["Chinese", "Russia"]): what the evidence must talk about for the question to be answered."""
+    return [m.group(0) for m in _QUESTION_NAME.finditer(question) if m.group(0) not in _NOT_NAMES]

@@ -27,9 +27,9 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from rag.answer.abstain import Evidence
-from rag.answer.answer_type import expected_type, holds
+from rag.answer.answer_type import expected_type, holds, question_names
 from rag.rerank import Reranker
-from rag.text.lexical import coverage, question_terms
+from rag.text.lexical import coverage, question_terms, terms
 from rag.types import Answer, Citation, Hit, Query, Sentence
 
 NO_ANSWER = "The articles do not say. The closest passages are listed under the answer."
@@ -120,7 +120,7 @@ class ExtractiveAnswerer:
         ranked = self.rank(query, hits, index)
         if not ranked:
             return Answer(query.question, NO_ANSWER, True, (), tuple(hits), {}, 0.0)
-        evidence = self.evidence(query, ranked)
+        evidence = self.evidence(query, ranked, index)
         if not evidence.answerable():
             return Answer(query.question, NO_ANSWER, True, (), tuple(hits), {}, evidence.probability())
         text, citations = compose(self.choose(ranked), index)
@@ -167,11 +167,11 @@ class ExtractiveAnswerer:
         head.sort(key=lambda c: (-c.final, c.hit.rank, c.sentence.start))
         return head + tail
 
-    def evidence(self, query: Query, ranked: list[Candidate]) -> Evidence:
+    def evidence(self, query: Query, ranked: list[Candidate], index: SentenceIndex) -> Evidence:
         best = ranked[0]
         cosine = max((c.cosine for c in ranked if c.cosine is not None), default=None)
         return Evidence(rerank=best.rerank, type_ok=best.type_ok, cosine=cosine, coverage=best.coverage,
-                        cheap=best.cheap)
+                        cheap=best.cheap, names_ok=mentions_names(query.question, best.hit, index))
 
     def choose(self, ranked: list[Candidate]) -> list[Candidate]:
         best = ranked[0]
@@ -190,6 +190,17 @@ class ExtractiveAnswerer:
         if best.final is not None:
             return c.final is not None and c.final >= best.final - self.config.follow_margin
         return c.cheap >= self.config.follow_ratio * best.cheap
+
+
+def mentions_names(question: str, hit: Hit, index: SentenceIndex) -> bool:
+    """True when the chunk of the best sentence (title included) mentions every name and year the
+    question asks about: "How many Chinese troops are in Russia?" is not answered by a passage
+    that never says "Chinese", however close its topic."""
+    names = question_names(question)
+    if not names:
+        return True
+    have = set(terms(hit.chunk.title)).union(*index.sentence_terms(hit.row))
+    return all(t in have for name in names for t in terms(name)[:1])
 
 
 def rerank_text(c: Candidate) -> str:
