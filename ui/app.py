@@ -296,11 +296,19 @@ def create_app(assistant: Assistant, uploads_dir: Path | None = None,
     """The FastAPI app: /api routes, OpenAPI docs at /docs, the chat at /."""
     inbox = Inbox(assistant, uploads_dir)
     app = create_api(assistant, inbox, credentials)
-    return gr.mount_gradio_app(
-        app, build_blocks(assistant, inbox), path="/", auth=credentials,
+    blocks = build_blocks(assistant, inbox)
+    gr.mount_gradio_app(
+        app, blocks, path="/", auth=credentials,
         auth_message="This index is password protected." if credentials else None,
         footer_links=["api", "settings"], run_history=False, ssr_mode=False, mcp_server=False, pwa=False,
         enable_monitoring=False, max_file_size=inbox.max_bytes, theme=theme(), css=CSS, head=PAGE_HEAD)
+    # Gradio checks that a file named in an event's input was uploaded through Gradio (it lies in
+    # its upload cache) only once the Blocks have "launched" (processing_utils._check_allowed
+    # returns early otherwise), and mount_gradio_app never sets that flag. Without it any chat
+    # user could name a server file in the upload step's FileData and have it ingested and
+    # quoted. launch() and Gradio's own reload mode set the same flag; nothing else reads it.
+    blocks.has_launched = True
+    return app
 
 
 def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860) -> None:
