@@ -16,10 +16,11 @@ from typing import Any, Iterable
 from rag.answer.extractive import AnswerConfig, ExtractiveAnswerer
 from rag.text.chunking import ChunkingConfig
 from rag.settings import Settings
-from rag.conversation import retrieval_query
+from rag.conversation import check_history, retrieval_query
 from rag.embed import Embedder, canonical_model_id, make_embedder
 from rag.errors import IndexNotFoundError, InputError, RagError
 from rag.indexer import IngestReport, Progress, ingest, remove_document
+from rag.inputs import check_text
 from rag.retrieve.hybrid import HybridRetriever, check_k
 from rag.store import IndexFolder, Snapshot, check_model
 from rag.types import Answer, Hit
@@ -32,6 +33,7 @@ def check_question(question: Any, name: str = "question") -> str:
         raise InputError(f"{name} is empty: ask something, e.g. \"How many troops reached Kursk?\"")
     if len(question) > MAX_QUESTION_CHARS:
         raise InputError(f"{name} is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}")
+    check_text(question, name)
     if not any(ch.isalnum() for ch in question):
         raise InputError(f"{name} has no letters or digits: {question[:40]!r}")
     return question.strip()
@@ -157,6 +159,7 @@ class Assistant:
             mode: str | None = None) -> Answer:
         question = check_question(question)
         k = check_k(self.settings.k if k is None else k)
+        history = check_history(history)
         snap = self.require_snapshot()
         t0 = time.perf_counter()
         query = retrieval_query(question, history)

@@ -28,9 +28,10 @@ def call(http: httpx.Client, fn_index: int, data: list[Any], trigger_id: int | N
     """Join the queue with `data` and return the final message (`process_completed`), or the
     HTTP error of the join itself as {"http_status": ..., "body": ...}."""
     session = uuid.uuid4().hex[:11]
-    r = http.post("/gradio_api/queue/join", json={
-        "data": data, "event_data": None, "fn_index": fn_index, "trigger_id": trigger_id,
-        "session_hash": session})
+    # json.dumps escapes what httpx's encoder would refuse (a lone surrogate is sent as \\ud800).
+    body = json.dumps({"data": data, "event_data": None, "fn_index": fn_index, "trigger_id": trigger_id,
+                       "session_hash": session})
+    r = http.post("/gradio_api/queue/join", content=body, headers={"content-type": "application/json"})
     if r.status_code != 200:
         return {"http_status": r.status_code, "body": r.text}
     with http.stream("GET", "/gradio_api/queue/data", params={"session_hash": session},
