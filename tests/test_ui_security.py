@@ -68,3 +68,102 @@ def test_gradio_upload_step_accepts_a_file_gradio_received(server, tmp_path):
     assert result.get("success"), result
     assert "zorblat.md" in doc_ids(server)
     assert server.http.delete("/api/documents/zorblat.md").status_code == 200
+
+
+# -- 2: text that is not valid Unicode (a lone surrogate) ----------------------------------------
+@pytest.mark.parametrize("path,body", [
+    ("/api/ask", b'{"question": "missile \\ud800 airborne"}'),
+    ("/api/search", b'{"query": "missile \\udfff airborne"}'),
+    ("/api/ask", b'{"question": "How long did it fly?", "history": [{"role": "user", "content": "missile \\ud800"}]}'),
+    ("/api/ask", b'{"question": "How long did it fly?", "history": ["missile \\ud800"]}'),
+])
+def test_a_lone_surrogate_is_a_json_400_and_the_connection_lives_on(server, path, body):
+    r = server.http.post(path, content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert "surrogate" in r.json()["error"]
+    # The same kept-alive connection answers the next request.
+    assert server.http.post("/api/ask", json={"question": "How long did the missile stay airborne?"}).status_code == 200
+
+
+def test_a_lone_surrogate_in_the_chat_is_a_visible_error(server):
+    fn_index, trigger = event_of(server.http, "ask")
+    result = call(server.http, fn_index, ["missile \ud800 airborne", 5, "hybrid", []], trigger_id=trigger)
+    assert result.get("success") is False and "surrogate" in str(result["output"]), result
+
+
+def test_cli_ask_with_bytes_that_are_not_utf8_is_one_line_and_exit_2(server, capsys):
+    from rag.cli import main
+
+    # Python hands a non-UTF-8 argv byte (b"\xff") to the program as the surrogate "\udcff".
+    assert main(["ask", "missile \udcff airborne", "--index", str(server.assistant.folder.path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "surrogate" in err and "Traceback" not in err
+
+
+# -- 3: file names that cannot be stored or removed ----------------------------------------------
+@pytest.mark.parametrize("name,words", [
+    ("nul\x00byte.txt", "control character"),
+    ("x" * 250 + ".txt", "bytes long"),
+    ("new\nline.txt", "control character"),
+])
+def test_unusable_upload_names_are_a_json_400(server, name, words):
+    before = doc_ids(server)
+    # Raw multipart: httpx would percent-escape the NUL and the newline; curl and scripts do not.
+    body = (b'--b0undary\r\nContent-Disposition: form-data; name="files"; filename="' + name.encode()
+            + b'"\r\nContent-Type: text/plain\r\n\r\nThe Quell ferry carried 40 people.\n\r\n--b0undary--\r\n')
+    r = server.http.post("/api/documents", content=body,
+                         headers={"content-type": "multipart/form-data; boundary=b0undary"})
+    assert r.status_code == 400, r.text
+    assert words in r.json()["error"]
+    assert doc_ids(server) == before
+
+
+def test_cli_ingest_skips_unusable_file_names_and_ingests_the_rest(tmp_path, capsys):
+    from rag.cli import main
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / ("y" * 250 + ".txt")).write_text("The long name article says the ferry is red.\n")
+    (corpus / "new\nline.txt").write_text("The newline article says the ferry is blue.\n")
+    (corpus / "good.txt").write_text("The good article says the Quell ferry carried 40 people.\n")
+    code = main(["ingest", str(corpus), "--index", str(tmp_path / "index"), "--quiet", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "Traceback" not in err and err.count("skipped:") == 2
+    import json
+
+    report = json.loads(out)
+    assert report["added"] == ["good.txt"] and len(report["skipped"]) == 2
+
+
+# -- 4: size limits on history and request bodies ------------------------------------------------
+def test_a_huge_history_turn_is_refused_quickly(server):
+    history = [{"role": "user", "content": "missile " * 300_000}]  # 2.4 MB, as in the issue
+    r = server.http.post("/api/ask", json={"question": "How long did it fly?", "history": history})
+    assert r.status_code in (400, 413), r.text
+    assert "history" in r.json()["error"] or "limit" in r.json()["error"]
+    assert r.elapsed.total_seconds() < 2
+
+
+def test_too_many_history_turns_are_a_400(server):
+    history = [{"role": "user", "content": f"question {i}?"} for i in range(1000)]
+    r = server.http.post("/api/ask", json={"question": "How long did it fly?", "history": history})
+    assert r.status_code == 400 and "history" in r.json()["error"] and "turns" in r.json()["error"]
+
+
+def test_a_huge_body_is_a_json_413(server):
+    body = b'{"question": "' + b"a" * 20_000_000 + b'"}'
+    r = server.http.post("/api/ask", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "limit" in r.json()["error"]
+
+    def chunks():  # no content-length: the limit must count the bytes as they arrive
+        yield b'{"question": "'
+        for _ in range(100):
+            yield b"a" * 100_000
+        yield b'"}'
+
+    r = server.http.post("/api/search", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "limit" in r.json()["error"]
+    r = server.http.post("/gradio_api/queue/join", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "limit" in r.json()["error"]
+    assert server.http.get("/api/health").status_code == 200

@@ -9,7 +9,8 @@
 
 Every error is JSON `{"error": "..."}` with a 4xx status: 400 for bad input (the core's
 `InputError` message), 404 for an unknown document, 409 when there is no usable index yet,
-422 for a malformed request body, 401 without the password when one is set. A rejected
+422 for a malformed request body, 413 for a body or file over its limit, 401 without the
+password when one is set, 500 (still JSON) for a bug. A rejected
 request never changes the index.
 
 Handlers are plain `def` functions, so FastAPI runs them in its threadpool: a long ingest
@@ -35,6 +36,7 @@ from rag.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError
 from ui.uploads import Inbox, Upload
 
 Credentials = tuple[str, str]
+MAX_UPLOAD_FILES = 10  # per request; with RAG_MAX_FILE_MB this bounds an upload's body
 
 
 class AskRequest(BaseModel):
@@ -108,6 +110,8 @@ def api_router(assistant: Assistant, inbox: Inbox, credentials: Credentials | No
         uploads, rejected = [], []
         for f in files:
             name = f.filename or ""
+            if len(files) > MAX_UPLOAD_FILES:
+                return _error(413, f"{len(files)} files in one upload; the limit is {MAX_UPLOAD_FILES}")
             if f.size is not None and f.size > inbox.max_bytes:  # do not read a huge file into memory
                 rejected.append(f"{name}: file is {f.size / 1e6:.1f} MB, over the "
                                 f"{inbox.max_bytes / 1e6:.1f} MB limit (RAG_MAX_FILE_MB)")
@@ -158,6 +162,12 @@ def create_api(assistant: Assistant, inbox: Inbox, credentials: Credentials | No
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return _error(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> JSONResponse:
+        # A bug, not bad input: still JSON, without internals; uvicorn logs the traceback.
+        return _error(500, f"internal error ({type(exc).__name__}) while handling {request.method} "
+                           f"{request.url.path}; the server log has the details")
 
     app.include_router(api_router(assistant, inbox, credentials))
     return app

@@ -28,7 +28,8 @@ from rag.errors import InputError, RagError
 from rag.retrieve.hybrid import MODES
 from rag.types import Answer
 from ui import render
-from ui.api import Credentials, create_api
+from ui.api import MAX_UPLOAD_FILES, Credentials, create_api
+from ui.limits import MB, BodyLimit
 from ui.uploads import Inbox, Upload
 
 EXAMPLES = [
@@ -36,6 +37,8 @@ EXAMPLES = [
     "How long did the missile stay airborne?",
     "When does Blinken expect the troops to be in combat?",
 ]
+MAX_JSON_BODY = 4 * MB  # 40 history turns of 10,000 characters fit (2.4 MB even \\u-escaped)
+HISTORY_TURNS = 20  # of the chat's own session sent as history: only the last question is used
 UPLOAD_SUFFIXES = [".txt", ".md", ".markdown", ".html", ".htm"]
 
 # Event delegation on the document: the chat HTML is replaced on every answer, a listener on
@@ -159,7 +162,7 @@ def build_blocks(assistant: Assistant, inbox: Inbox) -> gr.Blocks:
         """Answer `question` with citations; earlier turns of this session are the history."""
         turns = list(turns or [])
         history = []
-        for t in turns:
+        for t in turns[-HISTORY_TURNS // 2:]:
             history += [{"role": "user", "content": t["question"]}, {"role": "assistant", "content": t["answer"]}]
         try:
             k = int(k)
@@ -308,6 +311,9 @@ def create_app(assistant: Assistant, uploads_dir: Path | None = None,
     # user could name a server file in the upload step's FileData and have it ingested and
     # quoted. launch() and Gradio's own reload mode set the same flag; nothing else reads it.
     blocks.has_launched = True
+    # Questions, history and Gradio events are small; a body past this is refused unread.
+    app.add_middleware(BodyLimit, limit=MAX_JSON_BODY, upload_limit=MAX_UPLOAD_FILES * inbox.max_bytes + MB,
+                       upload_paths=("/api/documents", "/gradio_api/upload"))
     return app
 
 
