@@ -7,6 +7,8 @@ is unchanged.
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from types import SimpleNamespace
 
@@ -167,3 +169,102 @@ def test_a_huge_body_is_a_json_413(server):
     r = server.http.post("/gradio_api/queue/join", content=body, headers={"content-type": "application/json"})
     assert r.status_code == 413 and "limit" in r.json()["error"]
     assert server.http.get("/api/health").status_code == 200
+
+
+# -- 5: with a password, nothing but the login page answers without credentials -----------------
+AUTH = ("ann", "s3cret")
+
+
+@pytest.fixture(scope="module")
+def locked(tmp_path_factory, embedder):
+    corpus = tmp_path_factory.mktemp("locked-corpus")
+    for f in SEEDS.iterdir():
+        shutil.copy(f, corpus / f.name)
+    assistant = make_assistant(tmp_path_factory.mktemp("locked") / "index", embedder)
+    assistant.ingest([corpus])
+    app = create_app(assistant, credentials=AUTH)
+    with ServerThread(app) as url:
+        yield SimpleNamespace(url=url, app=app, assistant=assistant)
+
+
+def status_of(url: str, method: str, path: str, **kwargs) -> tuple[int, httpx.Headers, bytes]:
+    """Status, headers and the start of the body; streams, so an event stream does not hang."""
+    with httpx.Client(base_url=url, timeout=30) as http:
+        with http.stream(method, path, **kwargs) as r:
+            if "text/event-stream" in r.headers.get("content-type", ""):
+                return r.status_code, r.headers, b""  # open: the request got through
+            return r.status_code, r.headers, r.read()
+
+
+@pytest.mark.parametrize("method,path", [
+    ("GET", "/docs"), ("GET", "/redoc"), ("GET", "/openapi.json"),
+    ("GET", "/gradio_api/heartbeat/abcdef12345"), ("POST", "/gradio_api/cancel"), ("POST", "/gradio_api/reset"),
+])
+def test_password_server_refuses_docs_and_gradio_internals_without_credentials(locked, method, path):
+    body = {"session_hash": "abcdef12345", "fn_index": 1, "event_id": "x"} if method == "POST" else None
+    status, headers, content = status_of(locked.url, method, path, json=body)
+    assert status == 401, content
+    assert "error" in json.loads(content)
+
+
+def test_password_server_closes_every_route_but_the_login_page(locked):
+    """Every route the server has, Gradio's included, with made-up path parameters: 401 unless it
+    is one of the few the login page needs. A route a new Gradio version adds is caught here."""
+    from starlette.routing import Mount
+
+    from ui.auth import is_public
+
+    def routes(app, prefix=""):
+        for r in app.routes:
+            if isinstance(r, Mount) and hasattr(r.app, "routes"):
+                yield from routes(r.app, prefix + r.path)
+            elif isinstance(r, Mount):  # static files
+                yield prefix + r.path + "/x1", ["GET"]
+            elif hasattr(r, "original_router"):  # FastAPI's record of an included router
+                yield from routes(r.original_router, prefix + getattr(r.include_context, "prefix", ""))
+            elif hasattr(r, "methods"):
+                yield prefix + r.path, sorted(r.methods - {"HEAD"})
+
+    seen = 0
+    for path, methods in routes(locked.app):
+        concrete = re.sub(r"\{[^}]+\}", "x1", path)
+        if is_public(concrete):
+            continue
+        for method in methods:
+            status, _, content = status_of(locked.url, method, concrete)
+            assert status == 401, (method, concrete, status, content[:200])
+            seen += 1
+    assert seen > 40
+
+
+def test_password_server_answers_with_credentials(locked):
+    with httpx.Client(base_url=locked.url, timeout=60, auth=AUTH) as http:
+        assert http.get("/openapi.json").status_code == 200
+        assert http.get("/docs").status_code == 200 and http.get("/redoc").status_code == 404
+        assert http.post("/api/ask", json={"question": "How long did the missile stay airborne?"}).status_code == 200
+    with httpx.Client(base_url=locked.url, timeout=60) as http:  # the chat: Gradio's login cookie
+        assert http.post("/login", data={"username": "ann", "password": "s3cret"}).status_code == 200
+        status, _, _ = status_of(locked.url, "GET", "/gradio_api/heartbeat/abcdef12345", cookies=http.cookies)
+        assert status == 200
+        assert http.get("/config").status_code == 200
+        assert http.get("/api/health").status_code == 401  # the API takes HTTP Basic only (no CSRF by cookie)
+    from gradio_client import Client
+
+    client = Client(locked.url, auth=AUTH, verbose=False, download_files=False)
+    try:
+        _, _, answer = client.predict("How long did the missile stay airborne?", 5, "hybrid", api_name="/ask")
+        assert not answer["abstained"]
+    finally:
+        client.close()
+
+
+def test_api_docs_load_nothing_from_another_host(server):
+    assert server.http.get("/redoc").status_code == 404  # ReDoc loads its logo from a CDN: not served
+    for page in ("/docs",):
+        html = server.http.get(page).text
+        urls = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)|url:\s*["']([^"']+)""", html)
+        urls = [a or b for a, b in urls]
+        assert urls, html
+        for u in urls:
+            assert not re.match(r"(https?:)?//", u), f"{page} loads {u}"
+            assert server.http.get(u).status_code == 200, u

@@ -28,6 +28,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, StrictInt
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -146,10 +147,15 @@ def api_router(assistant: Assistant, inbox: Inbox, credentials: Credentials | No
 
 def create_api(assistant: Assistant, inbox: Inbox, credentials: Credentials | None = None) -> FastAPI:
     """The FastAPI app with the /api routes and JSON errors; `ui.app` mounts the chat on it."""
-    app = FastAPI(title="rag: questions answered with citations",
-                  description="Ask questions about your articles; every answer quotes its sources with "
-                              "character offsets into the original files. The browser chat is at `/`.",
-                  version="1")
+    # /docs (Swagger UI) with its script and styles served from the fastapi-offline package under
+    # /docs-static: FastAPI's own page loads them from a CDN, which fails offline and tells a
+    # third party who reads the docs. Swagger UI's validator badge would call out too; it is off.
+    # No /redoc: ReDoc fetches its logo from its vendor's CDN, and one docs page is enough.
+    app = FastAPIOffline(title="rag: questions answered with citations",
+                         description="Ask questions about your articles; every answer quotes its sources "
+                                     "with character offsets into the original files. The browser chat is at `/`.",
+                         version="1", static_url="/docs-static", redoc_url=None,
+                         swagger_ui_parameters={"validatorUrl": None})
 
     @app.exception_handler(RagError)
     async def rag_error(_: Request, exc: RagError) -> JSONResponse:

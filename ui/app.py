@@ -29,6 +29,7 @@ from rag.retrieve.hybrid import MODES
 from rag.types import Answer
 from ui import render
 from ui.api import MAX_UPLOAD_FILES, Credentials, create_api
+from ui.auth import RequireLogin, gradio_session_user
 from ui.limits import MB, BodyLimit
 from ui.uploads import Inbox, Upload
 
@@ -314,7 +315,20 @@ def create_app(assistant: Assistant, uploads_dir: Path | None = None,
     # Questions, history and Gradio events are small; a body past this is refused unread.
     app.add_middleware(BodyLimit, limit=MAX_JSON_BODY, upload_limit=MAX_UPLOAD_FILES * inbox.max_bytes + MB,
                        upload_paths=("/api/documents", "/gradio_api/upload"))
+    if credentials is not None:  # added last, so it runs first: no credentials, no body read
+        app.add_middleware(RequireLogin, credentials=credentials, session_user=gradio_session_user(gradio_app(app)))
     return app
+
+
+def gradio_app(app: FastAPI) -> Any:
+    """The Gradio application that mount_gradio_app mounted on `app` (it keeps the login tokens)."""
+    from gradio.routes import App
+    from starlette.routing import Mount
+
+    for route in app.routes:
+        if isinstance(route, Mount) and isinstance(route.app, App):
+            return route.app
+    raise RuntimeError("no Gradio app is mounted on this FastAPI app")
 
 
 def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860) -> None:
