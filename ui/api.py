@@ -92,7 +92,10 @@ def require_credentials(credentials: Credentials | None):
 
 
 def api_router(assistant: Assistant, inbox: Inbox, credentials: Credentials | None = None) -> APIRouter:
-    router = APIRouter(prefix="/api", dependencies=[Depends(require_credentials(credentials))])
+    # Without a password there is no Basic dependency at all: an open server must not answer a
+    # stray (or malformed) Authorization header with 401, nor declare security in its schema.
+    guard = [Depends(require_credentials(credentials))] if credentials is not None else []
+    router = APIRouter(prefix="/api", dependencies=guard)
 
     @router.post("/ask", summary="Answer a question with citations (same JSON as `rag ask --json`)")
     def ask(req: AskRequest) -> dict[str, Any]:
