@@ -268,3 +268,29 @@ def test_api_docs_load_nothing_from_another_host(server):
         for u in urls:
             assert not re.match(r"(https?:)?//", u), f"{page} loads {u}"
             assert server.http.get(u).status_code == 200, u
+
+
+# -- overload: a bounded number of questions in the server, 503 + Retry-After past it -----------
+def test_past_its_question_limit_the_server_answers_503_with_retry_after(tmp_path, embedder, server):
+    from concurrent.futures import ThreadPoolExecutor
+    import threading
+
+    app = create_app(server.assistant, uploads_dir=tmp_path / "uploads", max_questions=1)
+    start = threading.Barrier(8)
+
+    def ask(i: int) -> httpx.Response:
+        with httpx.Client(base_url=url, timeout=60) as http:
+            start.wait()
+            return http.post("/api/ask", json={"question": f"How long did the missile stay airborne? ({i})"})
+
+    with ServerThread(app) as url:
+        with ThreadPoolExecutor(8) as pool:
+            responses = list(pool.map(ask, range(8)))
+        codes = sorted(r.status_code for r in responses)
+        assert set(codes) == {200, 503} and codes.count(200) >= 1, codes
+        for r in responses:
+            if r.status_code == 503:
+                assert r.headers["retry-after"] == "1" and "retry" in r.json()["error"]
+        # Once the burst is over, questions are answered again.
+        assert httpx.post(f"{url}/api/ask", json={"question": "How long did the missile stay airborne?"},
+                          timeout=60).status_code == 200

@@ -30,7 +30,7 @@ from rag.types import Answer
 from ui import render
 from ui.api import MAX_UPLOAD_FILES, Credentials, create_api
 from ui.auth import RequireLogin, gradio_session_user
-from ui.limits import MB, BodyLimit
+from ui.limits import MB, Admission, BodyLimit
 from ui.uploads import Inbox, Upload
 
 EXAMPLES = [
@@ -39,6 +39,10 @@ EXAMPLES = [
     "When does Blinken expect the troops to be in combat?",
 ]
 MAX_JSON_BODY = 4 * MB  # 40 history turns of 10,000 characters fit (2.4 MB even \\u-escaped)
+# Questions in the server at once (RAG_UI_MAX_QUESTIONS): two per core keeps both busy; more
+# only queue inside the server and make every answer later (ui.limits.Admission, README).
+MAX_QUESTIONS = 2 * (os.cpu_count() or 1)
+CHAT_QUEUE = 64  # chat events waiting in Gradio's queue before it answers "queue full"
 HISTORY_TURNS = 20  # of the chat's own session sent as history: only the last question is used
 UPLOAD_SUFFIXES = [".txt", ".md", ".markdown", ".html", ".htm"]
 
@@ -265,7 +269,7 @@ def build_blocks(assistant: Assistant, inbox: Inbox) -> gr.Blocks:
         remove.click(remove_document, [pick], [status, docs, pick, stats], api_visibility="private",
                      concurrency_limit=1)
         demo.load(index_panel, None, [docs, pick, stats], api_visibility="private", queue=False)
-    demo.queue(default_concurrency_limit=2)
+    demo.queue(default_concurrency_limit=2, max_size=CHAT_QUEUE)
     return demo
 
 
@@ -277,6 +281,18 @@ def credentials_from_env(env: Mapping[str, str] | None = None) -> Credentials | 
     if bool(user) != bool(password):
         raise InputError("set both RAG_UI_USERNAME and RAG_UI_PASSWORD, or neither")
     return (user, password) if user else None
+
+
+def max_questions_from_env(env: Mapping[str, str] | None = None) -> int:
+    """RAG_UI_MAX_QUESTIONS (default MAX_QUESTIONS; 0 = no bound)."""
+    env = os.environ if env is None else env
+    value = env.get("RAG_UI_MAX_QUESTIONS", "").strip()
+    if not value:
+        return MAX_QUESTIONS
+    try:
+        return int(value)
+    except ValueError:
+        raise InputError(f"RAG_UI_MAX_QUESTIONS={value!r} is not a whole number") from None
 
 
 def is_loopback(host: str) -> bool:
@@ -296,8 +312,12 @@ def check_bind(host: str, credentials: Credentials | None) -> None:
 
 
 def create_app(assistant: Assistant, uploads_dir: Path | None = None,
-               credentials: Credentials | None = None) -> FastAPI:
-    """The FastAPI app: /api routes, OpenAPI docs at /docs, the chat at /."""
+               credentials: Credentials | None = None, max_questions: int = MAX_QUESTIONS) -> FastAPI:
+    """The FastAPI app: /api routes, OpenAPI docs at /docs, the chat at /.
+
+    `max_questions`: questions (/api/ask, /api/search) in the server at once before it answers
+    503 + Retry-After (ui.limits.Admission); 0 = no bound.
+    """
     inbox = Inbox(assistant, uploads_dir)
     app = create_api(assistant, inbox, credentials)
     blocks = build_blocks(assistant, inbox)
@@ -312,6 +332,8 @@ def create_app(assistant: Assistant, uploads_dir: Path | None = None,
     # user could name a server file in the upload step's FileData and have it ingested and
     # quoted. launch() and Gradio's own reload mode set the same flag; nothing else reads it.
     blocks.has_launched = True
+    # Middleware added later runs earlier: RequireLogin, then BodyLimit, then Admission.
+    app.add_middleware(Admission, limit=max_questions, paths=("/api/ask", "/api/search"))
     # Questions, history and Gradio events are small; a body past this is refused unread.
     app.add_middleware(BodyLimit, limit=MAX_JSON_BODY, upload_limit=MAX_UPLOAD_FILES * inbox.max_bytes + MB,
                        upload_paths=("/api/documents", "/gradio_api/upload"))
@@ -337,7 +359,7 @@ def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860) -> No
 
     credentials = credentials_from_env()
     check_bind(host, credentials)
-    app = create_app(assistant, credentials=credentials)
+    app = create_app(assistant, credentials=credentials, max_questions=max_questions_from_env())
     # Load the index and the model now, so the first question is not the slow one.
     if assistant.snapshot is not None:
         warm_up = getattr(assistant.embedder, "warm_up", None)

@@ -87,7 +87,8 @@ class RequireLogin:
         basic_only = path.startswith(BASIC_ONLY_PREFIXES)
         # The Basic challenge makes a browser ask for the password on /docs; the chat's own
         # scripts get a plain 401 (a challenge there would pop a dialog over the login form).
-        headers = {"www-authenticate": 'Basic realm="rag"'} if basic_only else None
+        headers = {"www-authenticate": 'Basic realm="rag"'} if basic_only else {}
+        headers["connection"] = "close"  # the body is not read: this connection cannot carry another request
         message = ("this server needs a user name and password (HTTP Basic)" if basic_only
                    else "log in first: this index is password protected")
         for m in json_response_messages(401, {"error": message}, headers):

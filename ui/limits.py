@@ -1,4 +1,4 @@
-"""Bounds on what one request may cost the server: body size, and how many questions may wait.
+"""Bounds on what requests may cost the server: body size, and how many questions may wait.
 
 `BodyLimit` is ASGI middleware around the whole server (the JSON API and the mounted Gradio
 app), so a body is refused before any parser holds it: by its Content-Length when there is
@@ -29,6 +29,14 @@ def json_response_messages(status: int, payload: dict[str, Any],
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     return [{"type": "http.response.start", "status": status, "headers": raw},
             {"type": "http.response.body", "body": body}]
+
+
+async def drain(receive: Receive) -> None:
+    """Read and drop the rest of a request body."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 class BodyTooLarge(Exception):
@@ -100,3 +108,45 @@ class BodyLimit:
         # The unread rest of the body makes the connection unusable for another request.
         for m in json_response_messages(413, {"error": message}, {"connection": "close"}):
             await send(m)
+
+
+class Admission:
+    """ASGI middleware: at most `limit` question requests in the server at once (running or
+    waiting for a worker thread); past that, 503 with Retry-After at once.
+
+    Why a bound and not a queue: answering is CPU work (~15-20 ms a question on 2 cores), so
+    when questions arrive faster than that, an unbounded queue only grows and every answer
+    gets later, for everyone. A full server that says so at once lets a client back off or go
+    elsewhere, and keeps the latency of the questions it does take predictable. The figures
+    (benchmarks/load.py) are in the README. `limit` <= 0 turns the bound off.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, paths: tuple[str, ...], retry_after_s: int = 1) -> None:
+        self.app = app
+        self.limit = limit
+        self.paths = paths
+        self.retry_after_s = retry_after_s
+        self.inside = 0  # only touched on the event loop's thread: no lock needed
+        self.refused = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.limit <= 0 or scope["path"] not in self.paths:
+            await self.app(scope, receive, send)
+            return
+        if self.inside >= self.limit:
+            self.refused += 1
+            # Read the (small: BodyLimit runs first) body, so the connection stays usable for the
+            # client's next request; an unread body makes the server drop the kept-alive
+            # connection, and a client that already reused it sees a reset.
+            await drain(receive)
+            for m in json_response_messages(
+                    503, {"error": f"the server is answering {self.inside} questions, its limit; "
+                                   f"retry in {self.retry_after_s} s"},
+                    {"retry-after": str(self.retry_after_s)}):
+                await send(m)
+            return
+        self.inside += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.inside -= 1
