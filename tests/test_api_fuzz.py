@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
 from conftest import SEEDS, make_assistant
-from ui.app import ServerThread, create_app
+from ui.server import ServerThread, create_app
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import ROOT, SEED_FILE, make_assistant
 from rag.store import IndexFolder
-from ui.app import ServerThread, create_app
+from ui.server import ServerThread, create_app
 
 GAMMA = "Gamma lake report\n\nGamma lake is 80 metres deep. Trout live in Gamma lake.\n"
 

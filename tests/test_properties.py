@@ -10,10 +10,8 @@ suite takes the same few seconds on every run and a failure reproduces.
 
 from __future__ import annotations
 
-import string
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

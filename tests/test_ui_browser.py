@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from conftest import SEEDS, SEED_FILE, make_assistant
 from rag.cite.verify import citation_problem
-from ui.app import ServerThread, create_app
+from ui.server import ServerThread, create_app
 
 pytestmark = pytest.mark.slow
 

@@ -1,6 +1,6 @@
 """The holes found by attacking a running server (issue 11), each replayed over real HTTP.
 
-A real server (`ui.app.ServerThread`), the real model, real Gradio requests: every test sends
+A real server (`ui.server.ServerThread`), the real model, real Gradio requests: every test sends
 what an attacker or a careless client sent, and checks the answer is a JSON 4xx and the index
 is unchanged.
 """
@@ -17,7 +17,7 @@ import pytest
 
 from conftest import SEEDS, make_assistant
 from gradio_queue import call, event_of
-from ui.app import ServerThread, create_app
+from ui.server import ServerThread, create_app
 
 pytestmark = pytest.mark.slow
 

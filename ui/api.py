@@ -149,7 +149,7 @@ def api_router(assistant: Assistant, inbox: Inbox, credentials: Credentials | No
 
 
 def create_api(assistant: Assistant, inbox: Inbox, credentials: Credentials | None = None) -> FastAPI:
-    """The FastAPI app with the /api routes and JSON errors; `ui.app` mounts the chat on it."""
+    """The FastAPI app with the /api routes and JSON errors; `ui.server` mounts the chat on it."""
     # /docs (Swagger UI) with its script and styles served from the fastapi-offline package under
     # /docs-static: FastAPI's own page loads them from a CDN, which fails offline and tells a
     # third party who reads the docs. Swagger UI's validator badge would call out too; it is off.
