@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 INDEX  ?= index
 SQUAD  ?= ../shared/data/squad-v1.1-dev
 
-.PHONY: install run test test-fast eval eval-pdf bench bench-quick clean
+.PHONY: install run test test-fast eval eval-pdf bench bench-quick bench-load clean
 
 install: $(STAMP)
 	@test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } || echo "warning: could not install chromium (apt-get, needs root); the browser tests need /usr/bin/chromium"
@@ -41,13 +41,14 @@ eval: install
 eval-pdf: install
 	$(PY) benchmarks/eval_pdf.py --squad $(SQUAD) --limit 2000 --seed 0 --holdout-docs 0.15 --modes hybrid --out eval-out-pdf --quiet
 
-# Speed benchmarks (issues 5, 12): each prints a table and writes bench-out/{ingest,query,cold,pdf}.json.
+# Speed benchmarks (issues 5, 11, 12): each prints a table and writes bench-out/{ingest,query,cold,pdf,load}.json.
 # `bench` is the full run (1M chunks; tens of minutes on 2 cores), `bench-quick` a reduced one (< 5 min).
 bench: install
 	$(PY) benchmarks/ingest.py --squad $(SQUAD) --out bench-out
 	$(PY) benchmarks/query.py --squad $(SQUAD) --out bench-out
 	$(PY) benchmarks/cold.py --out bench-out
 	$(PY) benchmarks/pdf_speed.py --squad $(SQUAD) --out bench-out
+	$(PY) benchmarks/load.py --squad $(SQUAD) --out bench-out
 
 bench-quick: install
 	$(PY) benchmarks/ingest.py --squad $(SQUAD) --articles 6 --questions 200 --rounds 1 --out bench-out
@@ -55,6 +56,11 @@ bench-quick: install
 		--recall-vectors 10000 --recall-queries 200 --out bench-out
 	$(PY) benchmarks/cold.py --runs 2 --out bench-out
 	$(PY) benchmarks/pdf_speed.py --squad $(SQUAD) --articles 6 --rounds 1 --out bench-out
+	$(PY) benchmarks/load.py --squad $(SQUAD) --quick --out bench-out
+
+# Load alone (issue 11): clients on /api/ask while uploads run, then overload with and without the bound.
+bench-load: install
+	$(PY) benchmarks/load.py --squad $(SQUAD) --out bench-out
 
 clean:
 	rm -rf build eval-out eval-out-pdf bench-out .pytest_cache

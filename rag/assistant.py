@@ -3,6 +3,11 @@
 Thread-safe for one writer and many readers: a reader takes the current Snapshot (an
 immutable object) and uses it to the end of its request; a writer builds the next Snapshot,
 writes it to disk, then swaps the reference. Readers never see half an index.
+
+Another process (`rag ingest` while `rag serve` runs) may make a new version current too. The
+`snapshot` property notices: at most every RELOAD_CHECK_S it stats the CURRENT pointer (one
+system call) and, when it changed, loads the new version once, in one thread, while the others
+go on with the old snapshot.
 """
 
 from __future__ import annotations
@@ -14,12 +19,13 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from rag.answer.extractive import Answerer
-from rag.conversation import retrieval_query
+from rag.conversation import check_history, retrieval_query
 from rag.embed import Embedder, canonical_model_id
 from rag.errors import IndexNotFoundError, InputError, RagError
 from rag.indexer import IngestReport, Progress, ingest, remove_document
 from rag.ingest.pages import page_at
 from rag.ingest.url import FetchLimits, fetch_page, is_url
+from rag.inputs import check_text
 from rag.retrieve.hybrid import Retriever, check_k, check_mode
 from rag.settings import Parts, Settings, build_parts
 from rag.store import IndexFolder, Snapshot, check_model
@@ -27,6 +33,7 @@ from rag.text.chunking import ChunkingConfig
 from rag.types import Answer, Citation, Hit, Query
 
 MAX_QUESTION_CHARS = 2000
+RELOAD_CHECK_S = 0.25  # how stale a long-running process may see another process's ingest
 
 
 def check_question(question: Any, name: str = "question") -> str:
@@ -34,6 +41,7 @@ def check_question(question: Any, name: str = "question") -> str:
         raise InputError(f"{name} is empty: ask something, e.g. \"How many troops reached Kursk?\"")
     if len(question) > MAX_QUESTION_CHARS:
         raise InputError(f"{name} is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}")
+    check_text(question, name)
     if not any(ch.isalnum() for ch in question):
         raise InputError(f"{name} has no letters or digits: {question[:40]!r}")
     return question.strip()
@@ -61,7 +69,10 @@ class Assistant:
         check_k(settings.k)
         self._snapshot: Snapshot | None = None
         self._loaded = False
+        self._pointer: tuple[int, int, int] | None = None  # CURRENT as it was when _snapshot was read
+        self._checked_at = 0.0
         self._write_lock = threading.Lock()
+        self._load_lock = threading.Lock()
 
     @classmethod
     def open(cls, index_dir: str | Path | None = None, embedder: Embedder | None = None,
@@ -78,15 +89,43 @@ class Assistant:
     # -- the index --------------------------------------------------------------------------
     @property
     def snapshot(self) -> Snapshot | None:
-        """The live index version (None while the folder has no index)."""
+        """The live index version (None while the folder has no index), at most RELOAD_CHECK_S
+        behind a version another process made current."""
         if not self._loaded:
-            with self._write_lock:
+            with self._load_lock:
                 if not self._loaded:
-                    snap = self.folder.load() if self.folder.exists() else None
-                    if snap is not None:
-                        check_model(snap.manifest, canonical_model_id(self.embedder.model_id), self.folder.path)
-                    self._snapshot, self._loaded = snap, True
+                    self._reload()
+        elif time.monotonic() - self._checked_at >= RELOAD_CHECK_S and self._load_lock.acquire(blocking=False):
+            # One thread checks (and loads); the others keep answering from the snapshot they have.
+            try:
+                self._reload()
+            except (RagError, OSError):
+                pass  # e.g. a version half-removed by another process: keep the old one, check again later
+            finally:
+                self._load_lock.release()
         return self._snapshot
+
+    def _reload(self) -> None:
+        """Load the current version if CURRENT changed since the snapshot was read."""
+        self._checked_at = time.monotonic()
+        pointer = self.folder.pointer_state()
+        if self._loaded and pointer == self._pointer:
+            return
+        snap = self.folder.load() if pointer is not None else None
+        if snap is not None:
+            check_model(snap.manifest, canonical_model_id(self.embedder.model_id), self.folder.path)
+        self._snapshot, self._pointer, self._loaded = snap, pointer, True
+
+    def _publish(self, snap: Snapshot) -> None:
+        """Make `snap`, just written by this process, the live snapshot (no reload of our own write)."""
+        with self._load_lock:
+            self._snapshot, self._pointer, self._loaded = snap, self.folder.pointer_state(), True
+            self._checked_at = time.monotonic()
+
+    def close(self) -> None:
+        """Let go of the loaded version (its memory maps); the next use loads the current one."""
+        with self._load_lock:
+            self._snapshot, self._pointer, self._loaded = None, None, False
 
     def require_snapshot(self) -> Snapshot:
         snap = self.snapshot
@@ -106,6 +145,7 @@ class Assistant:
         if unfetched and not paths:
             raise InputError("; ".join(unfetched))
         with self._write_lock, self.folder.lock():
+            self.folder.clean()  # what a killed writer left behind
             if rebuild:
                 # A rebuild starts from nothing but reuses what it can of the old index's vectors.
                 previous, cache = None, self._load_cache()
@@ -119,7 +159,9 @@ class Assistant:
                                   new_store=self.parts.new_vector_store)
             if snap is not None:
                 self.folder.write(snap)
-                self._snapshot, self._loaded = snap, True
+                self._publish(snap)
+                del previous, cache  # the version they map may now be removed
+                self.folder.clean()
             report.skipped[:0] = unfetched
             return report
 
@@ -168,12 +210,15 @@ class Assistant:
 
     def remove(self, doc_id: str) -> None:
         with self._write_lock, self.folder.lock():
+            self.folder.clean()
             snap = self.folder.load() if self.folder.exists() else None
             if snap is None:
                 raise IndexNotFoundError(f"no index at {self.folder.path}")
             new = remove_document(snap, doc_id, self.embedder, self.chunking)
             self.folder.write(new)
-            self._snapshot, self._loaded = new, True
+            self._publish(new)
+            del snap
+            self.folder.clean()
 
     def stats(self) -> dict[str, Any]:
         snap = self.require_snapshot()
@@ -214,6 +259,7 @@ class Assistant:
             mode: str | None = None) -> Answer:
         question = check_question(question)
         k = check_k(self.settings.k if k is None else k)
+        history = check_history(history)
         snap = self.require_snapshot()
         t0 = time.perf_counter()
         query = self.query(question, history, mode)

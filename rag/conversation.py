@@ -6,6 +6,10 @@ to search for, an opening "and"/"what about", or very few content words), the pr
 user question is prepended to it for retrieval. The answer still quotes only the articles.
 History is a list of {"role": "user"|"assistant", "content": str} turns (Gradio's and the
 OpenAI chat format) or plain strings, which are taken as earlier user questions.
+
+Only the last user question is used, but a caller may send a whole conversation; it is bounded
+(MAX_HISTORY_TURNS turns of at most MAX_TURN_CHARS characters) so that one request cannot make
+the server analyse megabytes of text.
 """
 
 from __future__ import annotations
@@ -14,7 +18,11 @@ import re
 from typing import Any, Iterable
 
 from rag.errors import InputError
+from rag.inputs import check_text
 from rag.text.lexical import terms
+
+MAX_HISTORY_TURNS = 40
+MAX_TURN_CHARS = 10_000  # an answer quotes up to three sentences; a question is at most 2,000
 
 _REFERRING = re.compile(
     r"\b(it|its|they|them|their|theirs|he|him|his|she|her|hers|this|these|those|"
@@ -22,6 +30,31 @@ _REFERRING = re.compile(
     re.IGNORECASE,
 )
 _OPENER = re.compile(r"^\s*(and|also|but|so|what about|how about|and what|then)\b", re.IGNORECASE)
+
+
+def check_history(history: Any) -> list[Any]:
+    """`history` as a list (None -> []), or InputError when it is too long or holds bad text."""
+    if history is None:
+        return []
+    if not isinstance(history, (list, tuple)):
+        raise InputError(f"history must be a list of turns, got {type(history).__name__}")
+    if len(history) > MAX_HISTORY_TURNS:
+        raise InputError(f"history has {len(history)} turns; the limit is {MAX_HISTORY_TURNS} "
+                         "(send the most recent ones)")
+    for i, turn in enumerate(history, 1):
+        if isinstance(turn, dict):
+            texts = [turn.get("content")]
+        elif isinstance(turn, (list, tuple)):
+            texts = list(turn)
+        else:
+            texts = [turn]
+        for text in texts:
+            if isinstance(text, str):
+                if len(text) > MAX_TURN_CHARS:
+                    raise InputError(f"history turn {i} is {len(text):,} characters long; "
+                                     f"the limit is {MAX_TURN_CHARS:,}")
+                check_text(text, f"history turn {i}")
+    return list(history)
 
 
 def previous_questions(history: Iterable[Any] | None) -> list[str]:

@@ -19,6 +19,7 @@ from rag.text.chunking import ChunkingConfig, chunk_article
 from rag.embed import Embedder, passage_text
 from rag.errors import InputError
 from rag.ingest import collect_files, read_article
+from rag.ingest.files import check_file_name
 from rag.ingest.reader import content_hash, read_bytes_checked
 from rag.store import (SENTENCE_VECTORS, Bm25Index, Snapshot, VectorStore, chunk_terms, empty_manifest,
                        make_snapshot, now_iso)
@@ -77,6 +78,7 @@ def ingest(previous: Snapshot | None, paths: list[str | Path], embedder: Embedde
         if on_progress:
             on_progress("reading", i, len(files))
         try:
+            check_file_name(path, doc_id)
             data = read_bytes_checked(path, max_bytes)
             if doc_id in old_docs and old_docs[doc_id].content_hash == content_hash(path, data):
                 report.unchanged.append(doc_id)

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from conftest import make_assistant
 from documents import article_pdf
-from ui.app import ServerThread, create_app
+from ui.server import ServerThread, create_app
 from webserver import LocalWebServer
 
 pytestmark = pytest.mark.slow

@@ -20,7 +20,8 @@ from rag.cli import main
 from rag.errors import InputError
 from rag.types import Citation
 from ui import render
-from ui.app import ServerThread, cited_passages, create_app
+from ui.app import cited_passages
+from ui.server import ServerThread, create_app
 from webserver import LocalWebServer
 
 DATA = Path(__file__).parent / "data"

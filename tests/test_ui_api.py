@@ -14,7 +14,7 @@ from conftest import SEEDS, SEED_FILE, assert_citations_verified, make_assistant
 from rag.cli import main
 from rag.errors import InputError
 from rag.types import Citation
-from ui.app import ServerThread, check_bind, create_app, credentials_from_env
+from ui.server import ServerThread, check_bind, create_app, credentials_from_env
 
 pytestmark = pytest.mark.slow
 

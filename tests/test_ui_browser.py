@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from conftest import SEEDS, SEED_FILE, make_assistant
 from rag.cite.verify import citation_problem
-from ui.app import ServerThread, create_app
+from ui.server import ServerThread, create_app
 
 pytestmark = pytest.mark.slow
 
@@ -204,3 +204,17 @@ def test_password_login_then_chat(browser, tmp_path, embedder):
         page.locator("#rag-question textarea").wait_for()
         expect(page.locator("#rag-stats")).to_contain_text("No index yet")
         page.close()
+
+
+def test_api_docs_render_from_local_assets(browser, server):
+    context = browser.new_context()
+    context.set_default_timeout(TIMEOUT_MS)
+    requested: list[str] = []
+    context.on("request", lambda r: requested.append(r.url))
+    page = context.new_page()
+    page.goto(f"{server.url}/docs")
+    page.locator(".opblock-summary-path", has_text="/api/ask").first.wait_for()
+    context.close()
+    own = urlsplit(server.url).netloc
+    outside = [u for u in requested if urlsplit(u).scheme in ("http", "https") and urlsplit(u).netloc != own]
+    assert not outside, f"the docs fetched from other hosts: {outside}"

@@ -10,7 +10,8 @@
 
 Every error is JSON `{"error": "..."}` with a 4xx status: 400 for bad input (the core's
 `InputError` message), 404 for an unknown document, 409 when there is no usable index yet,
-422 for a malformed request body, 401 without the password when one is set. A rejected
+422 for a malformed request body, 413 for a body or file over its limit, 401 without the
+password when one is set, 500 (still JSON) for a bug. A rejected
 request never changes the index.
 
 Handlers are plain `def` functions, so FastAPI runs them in its threadpool: a long ingest
@@ -28,6 +29,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, StrictInt
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -36,6 +38,7 @@ from rag.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError
 from ui.uploads import Inbox, Upload
 
 Credentials = tuple[str, str]
+MAX_UPLOAD_FILES = 10  # per request; with RAG_MAX_FILE_MB this bounds an upload's body
 
 
 class AskRequest(BaseModel):
@@ -95,7 +98,10 @@ def require_credentials(credentials: Credentials | None):
 
 
 def api_router(assistant: Assistant, inbox: Inbox, credentials: Credentials | None = None) -> APIRouter:
-    router = APIRouter(prefix="/api", dependencies=[Depends(require_credentials(credentials))])
+    # Without a password there is no Basic dependency at all: an open server must not answer a
+    # stray (or malformed) Authorization header with 401, nor declare security in its schema.
+    guard = [Depends(require_credentials(credentials))] if credentials is not None else []
+    router = APIRouter(prefix="/api", dependencies=guard)
 
     @router.post("/ask", summary="Answer a question with citations (same JSON as `rag ask --json`)")
     def ask(req: AskRequest) -> dict[str, Any]:
@@ -114,6 +120,8 @@ def api_router(assistant: Assistant, inbox: Inbox, credentials: Credentials | No
         uploads, rejected = [], []
         for f in files:
             name = f.filename or ""
+            if len(files) > MAX_UPLOAD_FILES:
+                return _error(413, f"{len(files)} files in one upload; the limit is {MAX_UPLOAD_FILES}")
             if f.size is not None and f.size > inbox.max_bytes:  # do not read a huge file into memory
                 rejected.append(f"{name}: file is {f.size / 1e6:.1f} MB, over the "
                                 f"{inbox.max_bytes / 1e6:.1f} MB limit (RAG_MAX_FILE_MB)")
@@ -152,11 +160,16 @@ def api_router(assistant: Assistant, inbox: Inbox, credentials: Credentials | No
 
 
 def create_api(assistant: Assistant, inbox: Inbox, credentials: Credentials | None = None) -> FastAPI:
-    """The FastAPI app with the /api routes and JSON errors; `ui.app` mounts the chat on it."""
-    app = FastAPI(title="rag: questions answered with citations",
-                  description="Ask questions about your articles; every answer quotes its sources with "
-                              "character offsets into the original files. The browser chat is at `/`.",
-                  version="1")
+    """The FastAPI app with the /api routes and JSON errors; `ui.server` mounts the chat on it."""
+    # /docs (Swagger UI) with its script and styles served from the fastapi-offline package under
+    # /docs-static: FastAPI's own page loads them from a CDN, which fails offline and tells a
+    # third party who reads the docs. Swagger UI's validator badge would call out too; it is off.
+    # No /redoc: ReDoc fetches its logo from its vendor's CDN, and one docs page is enough.
+    app = FastAPIOffline(title="rag: questions answered with citations",
+                         description="Ask questions about your articles; every answer quotes its sources "
+                                     "with character offsets into the original files. The browser chat is at `/`.",
+                         version="1", static_url="/docs-static", redoc_url=None,
+                         swagger_ui_parameters={"validatorUrl": None})
 
     @app.exception_handler(RagError)
     async def rag_error(_: Request, exc: RagError) -> JSONResponse:
@@ -169,6 +182,12 @@ def create_api(assistant: Assistant, inbox: Inbox, credentials: Credentials | No
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return _error(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> JSONResponse:
+        # A bug, not bad input: still JSON, without internals; uvicorn logs the traceback.
+        return _error(500, f"internal error ({type(exc).__name__}) while handling {request.method} "
+                           f"{request.url.path}; the server log has the details")
 
     app.include_router(api_router(assistant, inbox, credentials))
     return app

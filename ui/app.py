@@ -1,4 +1,4 @@
-"""The browser chat: Gradio Blocks mounted at `/` on the FastAPI app that serves `/api`.
+"""The browser chat: the Gradio Blocks that `ui.server` mounts at `/` beside the JSON API.
 
 One process, one uvicorn server, one `Assistant`: the chat and the JSON API see the same
 index. The chat is rendered by `ui.render` into a `gr.HTML` (not `gr.Chatbot`), because the
@@ -12,24 +12,17 @@ history, SSR node server or MCP server is started.
 
 from __future__ import annotations
 
-import ipaddress
-import os
-import socket
-import threading
-import time
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import gradio as gr
-from fastapi import FastAPI
 
 from rag.assistant import MAX_QUESTION_CHARS, Assistant
-from rag.errors import InputError, RagError
+from rag.errors import RagError
 from rag.ingest import SUPPORTED_SUFFIXES
 from rag.retrieve.hybrid import MODES
 from rag.types import Answer
 from ui import render
-from ui.api import Credentials, create_api
 from ui.uploads import Inbox, Upload
 
 EXAMPLES = [
@@ -37,6 +30,8 @@ EXAMPLES = [
     "How long did the missile stay airborne?",
     "When does Blinken expect the troops to be in combat?",
 ]
+CHAT_QUEUE = 64  # chat events waiting in Gradio's queue before it answers "queue full"
+HISTORY_TURNS = 20  # of the chat's own session sent as history: only the last question is used
 UPLOAD_SUFFIXES = list(SUPPORTED_SUFFIXES)  # .txt .md .markdown .html .htm .pdf .docx
 
 # Event delegation on the document: the chat HTML is replaced on every answer, a listener on
@@ -160,7 +155,7 @@ def build_blocks(assistant: Assistant, inbox: Inbox) -> gr.Blocks:
         """Answer `question` with citations; earlier turns of this session are the history."""
         turns = list(turns or [])
         history = []
-        for t in turns:
+        for t in turns[-HISTORY_TURNS // 2:]:
             history += [{"role": "user", "content": t["question"]}, {"role": "assistant", "content": t["answer"]}]
         try:
             k = int(k)
@@ -283,104 +278,5 @@ def build_blocks(assistant: Assistant, inbox: Inbox) -> gr.Blocks:
         gr.on([page_url.submit, fetch.click], ingest_url, [page_url], [status, docs, pick, stats, page_url],
               api_visibility="private", concurrency_limit=1)
         demo.load(index_panel, None, [docs, pick, stats], api_visibility="private", queue=False)
-    demo.queue(default_concurrency_limit=2)
+    demo.queue(default_concurrency_limit=2, max_size=CHAT_QUEUE)
     return demo
-
-
-# -- the server --------------------------------------------------------------------------------
-def credentials_from_env(env: Mapping[str, str] | None = None) -> Credentials | None:
-    """(user, password) from RAG_UI_USERNAME / RAG_UI_PASSWORD; both or neither."""
-    env = os.environ if env is None else env
-    user, password = env.get("RAG_UI_USERNAME", ""), env.get("RAG_UI_PASSWORD", "")
-    if bool(user) != bool(password):
-        raise InputError("set both RAG_UI_USERNAME and RAG_UI_PASSWORD, or neither")
-    return (user, password) if user else None
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name other than localhost may resolve anywhere
-
-
-def check_bind(host: str, credentials: Credentials | None) -> None:
-    """Refuse to serve beyond this machine without a password."""
-    if not is_loopback(host) and credentials is None:
-        raise InputError(f"refusing to serve on {host} without a password: anyone who can reach it could read "
-                         "and change the index. Set RAG_UI_USERNAME and RAG_UI_PASSWORD, or use --host 127.0.0.1")
-
-
-def create_app(assistant: Assistant, uploads_dir: Path | None = None,
-               credentials: Credentials | None = None) -> FastAPI:
-    """The FastAPI app: /api routes, OpenAPI docs at /docs, the chat at /."""
-    inbox = Inbox(assistant, uploads_dir)
-    app = create_api(assistant, inbox, credentials)
-    return gr.mount_gradio_app(
-        app, build_blocks(assistant, inbox), path="/", auth=credentials,
-        auth_message="This index is password protected." if credentials else None,
-        footer_links=["api", "settings"], run_history=False, ssr_mode=False, mcp_server=False, pwa=False,
-        enable_monitoring=False, max_file_size=inbox.max_bytes, theme=theme(), css=CSS, head=PAGE_HEAD)
-
-
-def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Run the chat and the API until interrupted (blocking)."""
-    import uvicorn
-
-    credentials = credentials_from_env()
-    check_bind(host, credentials)
-    app = create_app(assistant, credentials=credentials)
-    # Load the index and the model now, so the first question is not the slow one.
-    if assistant.snapshot is not None:
-        assistant.warm_up()
-    print(f"rag: chat at http://{host}:{port}/  ·  API docs at http://{host}:{port}/docs", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
-
-
-class ServerThread:
-    """The same server on a background thread: for tests, notebooks and embedding in other programs.
-
-    >>> with ServerThread(create_app(assistant)) as url:     # doctest: +SKIP
-    ...     httpx.post(f"{url}/api/ask", json={"question": "..."})
-    """
-
-    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> None:
-        import uvicorn
-
-        self.host = host
-        self.port = port or free_port(host)
-        # Open event streams (a browser tab, a gradio_client heartbeat) must not hold up stop().
-        self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=self.port, log_level="warning",
-                                                    timeout_graceful_shutdown=2))
-        self.thread = threading.Thread(target=self.server.run, name=f"rag-ui-{self.port}", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self, timeout: float = 60.0) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + timeout
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"server on {self.url} did not start")
-            time.sleep(0.05)
-        return self.url
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-
-    def __enter__(self) -> str:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]

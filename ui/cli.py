@@ -20,7 +20,7 @@ def add_serve_command(subparsers: Any, common: Callable[[argparse.ArgumentParser
 
 def _serve(args: argparse.Namespace) -> int:
     from rag.cli import assistant_from_args
-    from ui.app import serve
+    from ui.server import serve
 
     serve(assistant_from_args(args), host=args.host, port=args.port)
     return 0

@@ -27,6 +27,7 @@ from typing import Callable
 from rag.assistant import Assistant
 from rag.errors import InputError
 from rag.indexer import IngestReport
+from rag.ingest.files import file_name_problem
 from rag.ingest.reader import SUPPORTED_SUFFIXES, read_article
 
 Progress = Callable[[str, int, int], None]
@@ -49,6 +50,9 @@ def clean_name(name: str) -> str:
     base = Path(str(name).replace("\\", "/")).name.strip()
     if not base or base.startswith("."):
         raise InputError(f"{name!r}: not a usable file name (empty or hidden)")
+    problem = file_name_problem(base)
+    if problem:
+        raise InputError(f"{base!r}: {problem}; rename the file")
     if base.lower().endswith(".meta.json"):
         raise InputError(f"{base}: metadata sidecars cannot be uploaded on their own")
     if Path(base).suffix.lower() not in SUPPORTED_SUFFIXES:

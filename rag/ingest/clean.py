@@ -72,7 +72,7 @@ def clean_paragraphs(src: MappedText) -> MappedText:
         for j, (pos, word) in enumerate(para):
             if j:
                 out.add_synthetic(" ", src.offsets[pos - 1] if pos else src.offsets[pos])
-            out.add_mapped(word, src.offsets[pos : pos + len(word)])
+            out.add_mapped(word, src.offsets[pos : pos + len(word)], src.raw_ends(pos, pos + len(word)))
     return out.build()
 
 

@@ -2,10 +2,42 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 from rag.errors import InputError
 from rag.ingest.reader import SUPPORTED_SUFFIXES
+from rag.inputs import unicode_problem
+
+# A file's metadata sidecar is `<stem>.meta.json` beside it; file systems allow 255 bytes per
+# name, so a longer article name would make every sidecar lookup fail with ENAMETOOLONG.
+MAX_NAME_BYTES = 200
+
+
+def file_name_problem(name: str) -> str | None:
+    """None for a usable article file name, else why not.
+
+    Refused: names whose sidecar name would not fit, control characters (a NUL cannot be stored,
+    a newline makes an id that no URL route matches, so the document could never be removed),
+    and bytes that are not UTF-8 (Python reads them as lone surrogates, which JSON cannot hold).
+    """
+    problem = unicode_problem(name)
+    if problem:
+        return f"file name is not valid UTF-8 ({problem})"
+    control = next((ch for ch in name if unicodedata.category(ch) == "Cc"), None)
+    if control is not None:
+        return f"file name holds the control character U+{ord(control):04X}"
+    size = len(name.encode("utf-8"))
+    if size > MAX_NAME_BYTES:
+        return f"file name is {size} bytes long; the limit is {MAX_NAME_BYTES}"
+    return None
+
+
+def check_file_name(path: Path, doc_id: str) -> None:
+    """InputError naming the file when its name (or its id's folders) cannot be used."""
+    problem = next(filter(None, (file_name_problem(part) for part in doc_id.split("/"))), None)
+    if problem:
+        raise InputError(f"{path!r}: {problem}; rename the file")
 
 
 def collect_files(paths: list[str | Path]) -> list[tuple[Path, str]]:

@@ -1,8 +1,8 @@
 """HTML to mapped plain text with Python's own HTML parser (html.parser), not regexes.
 
 The parser reports where each piece of character data starts in the raw file, so every
-character of the extracted text keeps its raw offset; entities (&amp;) map to where the
-entity starts. Block elements become line breaks, so the paragraph cleaner sees the same
+character of the extracted text keeps its raw offset; an entity's character (&amp;) maps to
+the whole entity. Block elements become line breaks, so the paragraph cleaner sees the same
 shape as a text file. Scripts, styles and page chrome (nav, header, footer, aside, form)
 are dropped whole. Metadata comes from <title>, <h1> and the usual <meta> tags.
 """
@@ -80,7 +80,7 @@ class _Extractor(HTMLParser):
         if tag in BLOCK_TAGS and not self.skip_depth:
             self._break()
 
-    def _text(self, text: str, raw_at: int, verbatim: bool) -> None:
+    def _text(self, text: str, raw_at: int, verbatim: bool, raw_end: int | None = None) -> None:
         if self.in_title:
             self.title_parts.append(text)
             return
@@ -91,16 +91,23 @@ class _Extractor(HTMLParser):
         if verbatim:
             self.out.add(text, raw_at)
         else:
-            self.out.add_synthetic(text, raw_at)
+            self.out.add_synthetic(text, raw_at, raw_end)
 
     def handle_data(self, data: str) -> None:
         self._text(data, self._here(), verbatim=True)
 
     def handle_entityref(self, name: str) -> None:
-        self._text(unescape(f"&{name};"), self._here(), verbatim=False)
+        self._entity(f"&{name}")
 
     def handle_charref(self, name: str) -> None:
-        self._text(unescape(f"&#{name};"), self._here(), verbatim=False)
+        self._entity(f"&#{name}")
+
+    def _entity(self, body: str) -> None:
+        # The character stands for the whole entity, so a quote ending in it ends after the ";".
+        start = self._here()
+        end = start + len(body)
+        end += self.raw.startswith(";", end)
+        self._text(unescape(body + ";"), start, verbatim=False, raw_end=end)
 
 
 def extract_html(raw: str) -> tuple[MappedText, dict[str, str]]:

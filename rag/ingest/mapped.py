@@ -14,6 +14,10 @@ from dataclasses import dataclass
 class MappedText:
     text: str
     offsets: list[int]  # offsets[i] = raw offset of text[i]; same length as text
+    # ends[i] = raw offset just past what text[i] stands for. It differs from offsets[i] + 1 only
+    # where one character replaces several raw ones (an HTML entity: "”" for "&#8221;"), so a
+    # span ending in such a character ends after the whole entity. None: offsets[i] + 1 for all.
+    ends: list[int] | None = None
 
     @staticmethod
     def identity(raw: str) -> MappedText:
@@ -25,7 +29,13 @@ class MappedText:
 
     def raw_span(self, start: int, end: int) -> tuple[int, int]:
         """Raw [start, end) covering cleaned characters [start, end); end > start."""
-        return self.offsets[start], self.offsets[end - 1] + 1
+        return self.offsets[start], self.raw_ends(end - 1, end)[0]
+
+    def raw_ends(self, start: int, end: int) -> list[int]:
+        """ends[start:end] (see `ends`)."""
+        if self.ends is None:
+            return [o + 1 for o in self.offsets[start:end]]
+        return self.ends[start:end]
 
 
 class MappedBuilder:
@@ -34,23 +44,28 @@ class MappedBuilder:
     def __init__(self) -> None:
         self._parts: list[str] = []
         self._offsets: list[int] = []
+        self._ends: list[int] = []
 
     def add(self, text: str, raw_start: int) -> None:
         """Text copied verbatim from raw[raw_start : raw_start + len(text)]."""
         self._parts.append(text)
         self._offsets.extend(range(raw_start, raw_start + len(text)))
+        self._ends.extend(range(raw_start + 1, raw_start + len(text) + 1))
 
-    def add_mapped(self, text: str, offsets: list[int]) -> None:
+    def add_mapped(self, text: str, offsets: list[int], ends: list[int] | None = None) -> None:
         self._parts.append(text)
         self._offsets.extend(offsets)
+        self._ends.extend(ends if ends is not None else [o + 1 for o in offsets])
 
-    def add_synthetic(self, text: str, raw_at: int) -> None:
-        """Inserted text (a joining space, a paragraph break) that stands for raw position raw_at."""
+    def add_synthetic(self, text: str, raw_at: int, raw_end: int | None = None) -> None:
+        """Inserted text (a joining space, a paragraph break, an entity's character) that stands
+        for raw position raw_at, or for raw[raw_at:raw_end] when given."""
         self._parts.append(text)
         self._offsets.extend([raw_at] * len(text))
+        self._ends.extend([raw_end if raw_end is not None else raw_at + 1] * len(text))
 
     def __len__(self) -> int:
         return len(self._offsets)
 
     def build(self) -> MappedText:
-        return MappedText("".join(self._parts), self._offsets)
+        return MappedText("".join(self._parts), self._offsets, self._ends)

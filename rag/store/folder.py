@@ -17,15 +17,21 @@ On disk, under the index folder:
 Nothing is pickled. A write goes to a temporary folder and becomes live only when CURRENT is
 renamed over; a crash at any point leaves the previous version readable. A Snapshot is never
 mutated after it is built: readers keep the one they started with while a writer builds the next.
+What a crash leaves behind (`.tmp-*` folders, a `CURRENT.tmp-*` file, versions that are not
+current) is removed by `IndexFolder.clean`, whose docstring gives the rule.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import mmap
 import os
 import shutil
+import threading
 import uuid
+import weakref
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -65,11 +71,39 @@ class IndexFolder:
             raise IndexNotFoundError(f"no index at {self.path}; create one with `rag ingest PATH --index {self.path}`")
         return _read_json(version / "manifest.json")
 
+    def pointer_state(self) -> tuple[int, int, int] | None:
+        """(inode, size, mtime in ns) of CURRENT, None without one. A writer replaces CURRENT by
+        renaming a new file over it, so any swap changes the inode: one stat tells a reader
+        whether another process has made a new version current."""
+        try:
+            st = os.stat(self.path / "CURRENT")
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_size, st.st_mtime_ns
+
     def load(self, check: bool = True) -> Snapshot:
-        """The current version. `check=False` skips the analyzer check (for use as a cache only)."""
-        manifest = self.read_manifest()
-        version = self.current_version()
-        assert version is not None  # read_manifest raised otherwise
+        """The current version. `check=False` skips the analyzer check (for use as a cache only).
+
+        A writer in another process may make a new version current and remove this one between
+        our reading CURRENT and opening the files; then the new one is read instead.
+        """
+        for attempt in range(3):
+            version = self.current_version()
+            if version is None:
+                raise IndexNotFoundError(f"no index at {self.path}; create one with "
+                                         f"`rag ingest PATH --index {self.path}`")
+            try:
+                snap = self._load_version(version, check)
+            except CorruptIndexError:
+                if attempt == 2 or self.current_version() == version:
+                    raise
+                continue
+            _hold(snap, version)
+            return snap
+        raise AssertionError("unreachable")
+
+    def _load_version(self, version: Path, check: bool) -> Snapshot:
+        manifest = _read_json(version / "manifest.json")
         check_format(manifest, self.path, check_analyzer=check)
         try:
             documents, raw_texts = {}, {}
@@ -121,10 +155,43 @@ class IndexFolder:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        for old in self.path.iterdir():
-            if old.is_dir() and old != final and (old.name.startswith("v") and old.name[1:].isdigit()):
-                shutil.rmtree(old, ignore_errors=True)
+        self.clean()
         return final
+
+    def clean(self) -> list[str]:
+        """Remove what is neither current nor in use; returns the names removed.
+
+        The caller holds the writer lock (`lock()`), so no writer is alive that could own a
+        `.tmp-*` folder or a `CURRENT.tmp-*` file: they are what a killed writer left, and go.
+        Of the version folders `v000123/`, these stay:
+          - the one CURRENT names;
+          - any that a Snapshot loaded in this process still uses. A loaded Snapshot memory-maps
+            its vectors and chunk records; on Linux an unlinked file stays readable through its
+            map, but not on every system, and a Snapshot must never depend on that here.
+        All others go: old versions after a swap, and a finished version a crash left before
+        CURRENT was pointed at it. A reader in another process has either mapped its version
+        already (and keeps reading it after the unlink, on Linux) or has not opened it yet, and
+        then `load` reads the new CURRENT instead.
+        """
+        if not self.path.is_dir():
+            return []
+        current = self.current_version() if self.exists() else None
+        candidates = [p for p in self.path.iterdir()
+                      if p.name.startswith(".tmp-") or p.name.startswith("CURRENT.tmp-")
+                      or (p.is_dir() and p != current and p.name.startswith("v") and p.name[1:].isdigit())]
+        if any(_in_use(p) for p in candidates):
+            gc.collect()  # snapshots sit in reference cycles (their caches); let released ones go
+        removed = []
+        for p in candidates:
+            if _in_use(p):
+                continue
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+            if not p.exists():
+                removed.append(p.name)
+        return sorted(removed)
 
     def lock(self):
         """An exclusive writer lock (one ingest at a time across processes)."""
@@ -134,6 +201,29 @@ class IndexFolder:
         handle = open(self.path / ".lock", "w")
         fcntl.flock(handle, fcntl.LOCK_EX)
         return handle
+
+
+# Version folders that Snapshots loaded in this process read from, with how many are alive.
+_live_versions: Counter[Path] = Counter()
+_live_lock = threading.Lock()
+
+
+def _hold(snap: Snapshot, version: Path) -> None:
+    with _live_lock:
+        _live_versions[version] += 1
+    weakref.finalize(snap, _release, version)
+
+
+def _release(version: Path) -> None:
+    with _live_lock:
+        _live_versions[version] -= 1
+        if _live_versions[version] <= 0:
+            del _live_versions[version]
+
+
+def _in_use(version: Path) -> bool:
+    with _live_lock:
+        return _live_versions.get(version, 0) > 0
 
 
 def check_format(manifest: dict[str, Any], where: Path, check_analyzer: bool = True) -> None:
