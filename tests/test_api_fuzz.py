@@ -30,7 +30,9 @@ def server(tmp_path_factory, embedder):
     corpus = tmp_path_factory.mktemp("fuzz-corpus")
     for f in SEEDS.iterdir():
         shutil.copy(f, corpus / f.name)
-    assistant = make_assistant(tmp_path_factory.mktemp("fuzz") / "index", embedder)
+    # Generated URLs go nowhere (no network here): a short fetch timeout keeps each such request
+    # bounded, so a shared, busy machine cannot push one past the client's timeout.
+    assistant = make_assistant(tmp_path_factory.mktemp("fuzz") / "index", embedder, url_timeout=2.0)
     assistant.ingest([corpus])
     with ServerThread(create_app(assistant)) as url:
         yield url

@@ -96,7 +96,7 @@ def test_a_version_a_live_snapshot_maps_is_kept_until_it_is_released(corpus, tmp
     writer.ingest([corpus])
     new_version = IndexFolder(index).current_version()
     assert old_version.exists(), "removed a version that a snapshot in this process still maps"
-    hits = reader.retriever(snapshot=old).retrieve("How high is Beta mountain?", 3)
+    hits = reader.retriever(snapshot=old).retrieve(reader.query("How high is Beta mountain?"), 3)
     assert "beta.txt" in {h.chunk.doc_id for h in hits}
     del old, hits
     reader.close()
