@@ -21,11 +21,14 @@ milvus_store.py); `make_vector_store` builds an empty one from Settings.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 import numpy as np
 
 from rag.errors import CorruptIndexError, InputError
+
+if TYPE_CHECKING:
+    from rag.settings import Settings
 
 
 class VectorStore(Protocol):
@@ -73,9 +76,9 @@ def open_vector_store(folder: Path, entry: dict[str, Any], dim: int) -> VectorSt
     return STORES[kind](folder, entry, dim)
 
 
-def make_vector_store(settings: Any, dim: int) -> VectorStore:
+def make_vector_store(settings: Settings, dim: int) -> VectorStore:
     """An empty store of the kind Settings name (RAG_VECTOR_STORE: faiss, the default, or milvus)."""
-    kind = getattr(settings, "vector_store", "faiss")
+    kind = settings.vector_store
     if kind == "faiss":
         from rag.store.faiss_store import FaissStore
 
