@@ -29,11 +29,11 @@ import math
 from dataclasses import dataclass
 
 # Fitted by benchmarks/tune_retrieval.py (part "abstain"), which prints these lines.
-RERANK_MODEL = {"intercept": -0.763, "rerank": 0.325, "type_miss": -1.696, "name_miss": -0.782, "cosine": 1.908,
+RERANK_MODEL = {"intercept": -0.813, "rerank": 0.323, "type_miss": -1.719, "name_miss": -0.791, "cosine": 2.004,
                 "threshold": 0.34}
-RERANK_LEXICAL_MODEL = {"intercept": 0.267, "rerank": 0.359, "type_miss": -1.644, "name_miss": -0.815, "threshold": 0.32}
-CHEAP_MODEL = {"intercept": -10.325, "cheap": 11.253, "type_miss_cheap": -2.019, "cosine": 0.163, "threshold": 0.24}
-COVERAGE_MODEL = {"intercept": -1.921, "coverage": 4.613, "threshold": 0.21}
+RERANK_LEXICAL_MODEL = {"intercept": 0.272, "rerank": 0.358, "type_miss": -1.677, "name_miss": -0.831, "threshold": 0.32}
+CHEAP_MODEL = {"intercept": -10.464, "cheap": 11.498, "type_miss_cheap": -2.148, "cosine": 0.003, "threshold": 0.24}
+COVERAGE_MODEL = {"intercept": -1.921, "coverage": 4.625, "threshold": 0.21}
 
 
 @dataclass(frozen=True)

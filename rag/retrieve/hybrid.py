@@ -58,9 +58,9 @@ class FusionConfig:
     """Weights of the fused score (benchmarks/tune_retrieval.py chose them)."""
 
     dense_weight: float = 0.3
-    sentence_weight: float = 0.5
-    lexical_weight: float = 0.5
-    coverage_weight: float = 0.1
+    sentence_weight: float = 0.8
+    lexical_weight: float = 0.3
+    coverage_weight: float = 0.2
     candidates: int = 50  # how many each side contributes before fusion
 
 
