@@ -251,6 +251,11 @@ def abstain_part(items: list[Item], answerer: ExtractiveAnswerer, max_false: dic
             m = sets == s
             print(f"      {s:8s} false_abstain {np.mean(p[m & (y == 1)] < threshold):.3f}  abstain_unanswerable "
                   f"{np.mean(p[m & (y == 0)] < threshold):.3f}  (n={m.sum()}, unanswerable {int((m & (y == 0)).sum())})")
+        if name == "RERANK_MODEL":  # the trade-off the threshold sits on
+            for t in (0.2, 0.3, 0.4, 0.5, 0.6):
+                print(f"      threshold {t:.1f}: " + "  ".join(
+                    f"{s} false_abstain {np.mean(p[(sets == s) & (y == 1)] < t):.3f} abstain "
+                    f"{np.mean(p[(sets == s) & (y == 0)] < t):.3f}" for s in ("squad", "natural")))
 
 
 # -- part 4: follow-on sentences --------------------------------------------------------------
