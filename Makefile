@@ -41,11 +41,13 @@ eval: install
 eval-pdf: install
 	$(PY) benchmarks/eval_pdf.py --squad $(SQUAD) --limit 2000 --seed 0 --holdout-docs 0.15 --modes hybrid --out eval-out-pdf --quiet
 
-# Speed benchmarks (issues 5, 12): each prints a table and writes bench-out/{ingest,query,cold,pdf}.json.
-# `bench` is the full run (1M chunks; tens of minutes on 2 cores), `bench-quick` a reduced one (< 5 min).
+# Speed benchmarks (issues 5, 10, 12): each prints a table and writes bench-out/{ingest,query,cold,pdf,milvus,milvus_bm25}.json.
+# `bench` is the full run (1M chunks; tens of minutes on 2 cores), `bench-quick` a reduced one (< 8 min).
 bench: install
 	$(PY) benchmarks/ingest.py --squad $(SQUAD) --out bench-out
 	$(PY) benchmarks/query.py --squad $(SQUAD) --out bench-out
+	$(PY) benchmarks/milvus.py --squad $(SQUAD) --out bench-out
+	$(PY) benchmarks/milvus_bm25.py --squad $(SQUAD) --out bench-out
 	$(PY) benchmarks/cold.py --out bench-out
 	$(PY) benchmarks/pdf_speed.py --squad $(SQUAD) --out bench-out
 
@@ -53,6 +55,8 @@ bench-quick: install
 	$(PY) benchmarks/ingest.py --squad $(SQUAD) --articles 6 --questions 200 --rounds 1 --out bench-out
 	$(PY) benchmarks/query.py --squad $(SQUAD) --sizes 10000,100000 --queries 50 --pool-articles 12 \
 		--recall-vectors 10000 --recall-queries 200 --out bench-out
+	$(PY) benchmarks/milvus.py --squad $(SQUAD) --sizes 100000 --queries 50 --out bench-out
+	$(PY) benchmarks/milvus_bm25.py --squad $(SQUAD) --limit 300 --synthetic 20000 --out bench-out
 	$(PY) benchmarks/cold.py --runs 2 --out bench-out
 	$(PY) benchmarks/pdf_speed.py --squad $(SQUAD) --articles 6 --rounds 1 --out bench-out
 

@@ -303,6 +303,19 @@ class MilvusStore:
             raise BackendError(f"Milvus at {where}: {what} failed: {message}") from None
 
 
+def disconnect(uri: str) -> None:
+    """Close this process's clients of `uri` and, for a Milvus Lite path, stop its in-process
+    engine, which frees the database for another process. The next use connects again."""
+    uri = _absolute(uri)
+    with _lock:
+        for key in [key for key in _clients if key[0] == uri]:
+            _clients.pop(key).close()
+    if not _is_server(uri):
+        from milvus_lite.server_manager import server_manager_instance
+
+        server_manager_instance.release_server(uri)
+
+
 def _is_server(uri: str) -> bool:
     return "://" in uri
 
