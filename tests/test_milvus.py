@@ -8,6 +8,7 @@ The vector store contract itself runs on Milvus in tests/contracts/test_vector_s
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -21,7 +22,7 @@ pytest.importorskip("pymilvus", reason="the milvus extra is not installed")
 from conftest import SEED_FILE, assert_citations_verified, make_assistant  # noqa: E402
 from rag.errors import BackendError  # noqa: E402
 from rag.store import IndexFolder  # noqa: E402
-from rag.store.milvus_store import MilvusStore  # noqa: E402
+from rag.store.milvus_store import MilvusStore, disconnect  # noqa: E402
 
 ALPHA = "Alpha river report\n\nThe Alpha river floods every spring. Farmers plant rice after the floods.\n"
 BETA = "Beta mountain notes\n\nBeta mountain is 3,200 metres high. Snow covers it from October.\n"
@@ -78,6 +79,22 @@ def test_ingest_ask_remove_reingest(corpus, tmp_path, embedder):
     answer = _milvus(tmp_path / "idx", embedder).ask("How high is Beta mountain?")
     assert answer.citations[0].doc_id == "beta.txt"
     assert_citations_verified(answer)
+
+
+def test_another_process_opens_the_index_and_answers(corpus, tmp_path, embedder):
+    """`rag ask` in a new process: the engine starts from the database on disk, where the
+    collection is stored but not loaded for search."""
+    a = _milvus(tmp_path / "idx", embedder)
+    a.ingest([corpus])
+    disconnect(str(tmp_path / "idx" / "milvus.db"))  # Milvus Lite: one process per database
+    env = {**os.environ, "RAG_VECTOR_STORE": "milvus"}
+    env.pop("RAG_MILVUS_URI", None)
+    out = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "How high is Beta mountain?", "--index",
+                          str(tmp_path / "idx"), "--json"], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    answer = json.loads(out.stdout)
+    assert answer["citations"][0]["doc_id"] == "beta.txt"
+    assert a.ask("How high is Beta mountain?").citations[0].doc_id == "beta.txt"  # and this one reconnects
 
 
 def test_a_reader_keeps_its_version_while_a_writer_commits(corpus, tmp_path, embedder):

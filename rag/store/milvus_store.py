@@ -65,6 +65,11 @@ import numpy as np
 
 from rag.errors import BackendError, CorruptIndexError, InputError
 
+# Milvus Lite searches IVF with FAISS inside this process: its OpenMP threads must sleep when idle,
+# or they spin against the query encoder (rag/store/faiss_store.py measured 27 ms instead of 11
+# ms per question on 2 cores). Set before Milvus Lite loads FAISS; an explicit setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 EXACT_MAX = 20_000  # from this many vectors IVF_FLAT; below half of it FLAT again
 NLIST = 128  # IVF cells per segment (Milvus Lite segments hold up to 100k rows)
 NPROBE = 32  # cells scanned per query: recall@10 >= 0.95 (benchmarks/milvus.py measures it)
@@ -74,6 +79,7 @@ REMOVED_FILE = "milvus_removed.npy"
 
 _clients: dict[tuple[str, str], Any] = {}
 _tokens: dict[str, str] = {}  # uri -> token given through Settings, for opening that index again
+_loaded: set[tuple[str, str]] = set()  # (uri, collection) loaded for search by this process
 _lock = threading.Lock()
 
 
@@ -153,6 +159,7 @@ class MilvusStore:
         n = len(queries)
         if self.collection is None or limit < 1:
             return np.zeros((n, 0), dtype=np.float32), np.zeros((n, 0), dtype=np.int64)
+        self._load()
         with self._remote("search"):
             results = self._client().search(self.collection, data=queries.tolist(), anns_field="vector",
                                              limit=limit, filter=expr, output_fields=["vid"],
@@ -186,6 +193,7 @@ class MilvusStore:
             nxt._insert(np.asarray(all_ids, dtype=np.int64), all_vectors)
             return nxt
         client = self._client()
+        self._load()
         with self._remote("clean up before writing"):
             client.delete(self.collection, filter=f"added_in > {self.version}")  # a failed writer's rows
             for part in _batches(self.removed, 10_000):
@@ -193,6 +201,7 @@ class MilvusStore:
             for other in client.list_collections():
                 if other.startswith(self.family + "_") and other != self.collection:
                     client.drop_collection(other)  # a rebuild's or an earlier index kind's collection
+                    _loaded.discard((self.uri, other))
         nxt = self._next(self.collection, self.version + 1, len(all_ids), remove, self.index)
         nxt._insert(add_ids, add_vectors)
         return nxt
@@ -222,6 +231,19 @@ class MilvusStore:
         with self._remote(f"create collection {name}"):
             # Strong: a search sees every write acknowledged before it (a server's default is Bounded).
             client.create_collection(name, schema=schema, index_params=params, consistency_level="Strong")
+        with _lock:
+            _loaded.add((self.uri, name))  # a collection created with its index is loaded
+
+    def _load(self) -> None:
+        """Load the collection for search, once per process: a collection is "released" after the
+        engine restarts (Milvus Lite in a new process) and refuses searches until loaded."""
+        key = (self.uri, str(self.collection))
+        if key in _loaded:
+            return
+        with self._remote("load"):
+            self._client().load_collection(self.collection)  # idempotent; reads the stored index files
+        with _lock:
+            _loaded.add(key)
 
     def _insert(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         client = self._client()
@@ -251,6 +273,7 @@ class MilvusStore:
         with self._remote(f"discard version {self.version}"):
             if self._new_collection:
                 self._client().drop_collection(self.collection)
+                _loaded.discard((self.uri, self.collection))
             else:
                 self._client().delete(self.collection, filter=f"added_in >= {self.version}")
         self._uncommitted = False
@@ -278,6 +301,9 @@ class MilvusStore:
                 lite_log = logging.getLogger("milvus_lite.server_manager")
                 if not lite_log.handlers:
                     lite_log.addHandler(logging.NullHandler())
+            # pymilvus logs every failed call with its traceback on its own console handler; the
+            # error raised below says what failed in one line (the CLI's rule), so only that is shown.
+            logging.getLogger("pymilvus.decorators").setLevel(logging.CRITICAL)
             with self._remote("connect"):
                 client = MilvusClient(uri=self.uri, token=token) if token else MilvusClient(uri=self.uri)
             _clients[(self.uri, token)] = client
@@ -310,6 +336,7 @@ def disconnect(uri: str) -> None:
     with _lock:
         for key in [key for key in _clients if key[0] == uri]:
             _clients.pop(key).close()
+        _loaded.difference_update({key for key in _loaded if key[0] == uri})
     if not _is_server(uri):
         from milvus_lite.server_manager import server_manager_instance
 
