@@ -26,15 +26,14 @@ Versions: one collection, rows tagged with the version that added them (MVCC).
   - Rows are never rewritten, only inserted and deleted, so a reader of V keeps searching
     exactly V's rows, in the same segments, while V+1 is written and after it is committed.
     A version two or more behind the current one may miss rows that later versions removed
-    (fewer results, never rows it should not see); a reader in another process moves to the
-    current version within a fraction of a second (rag/assistant.py).
+    (fewer results, never rows it should not see).
   - The commit is the CURRENT swap of the version folder: until then no reader's filter admits
     the new rows. `discard` deletes the rows of a version whose commit failed; if the process
     died instead, the next writer deletes them.
   - A new collection is made only for a new index, a rebuild, or when the collection crosses
     the size where the index kind changes; the writer after that drops the old collection.
 Why not a collection per version switched by an alias: every ingest would copy every vector
-(6k rows/s into Milvus Lite here: 17 s per ingest at 100k chunks, about 3 minutes at 1M); this
+(6k rows/s into Milvus Lite here: 17 s per ingest at 100k chunks, 3.5 minutes at 1M); this
 writes only the changed rows. Why not a `removed_in` field: Milvus Lite cannot update a field
 without rewriting the whole row (no partial update), which moves the row to another segment
 and another ANN index, so an old version's reader would not find exactly what it found before.
@@ -128,9 +127,11 @@ class MilvusStore:
         `folder`. RAG_MILVUS_URI, when set, replaces the pointer's URI (a server that moved)."""
         index_dir = Path(folder).resolve().parent
         try:
-            uri = os.environ.get("RAG_MILVUS_URI", "").strip() or str(entry["uri"])
-            if not _is_server(uri) and not Path(uri).expanduser().is_absolute():
-                uri = str(index_dir / uri)  # Milvus Lite inside the index folder moves with it
+            uri = os.environ.get("RAG_MILVUS_URI", "").strip()
+            if not uri:
+                uri = str(entry["uri"])
+                if not _is_server(uri) and not Path(uri).is_absolute():
+                    uri = str(index_dir / uri)  # Milvus Lite inside the index folder moves with it
             removed = np.load(folder / entry["removed"], allow_pickle=False) if entry.get("removed") else None
             return cls(_absolute(uri), index_dir, dim, str(entry["family"]), entry.get("collection"),
                        int(entry["version"]), int(entry["count"]),
