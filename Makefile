@@ -15,7 +15,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,milvus]"
 	@# The default encoder is the packaged MiniLM exported to int8 ONNX: export it now (once per
 	@# machine, ~20 s, cached under ~/.cache/rag), so the first question is not the slow one.
 	$(PY) -c "from rag.embed import make_embedder; make_embedder().warm_up()"
@@ -41,11 +41,14 @@ eval: install
 eval-pdf: install
 	$(PY) benchmarks/eval_pdf.py --squad $(SQUAD) --limit 2000 --seed 0 --holdout-docs 0.15 --modes hybrid --out eval-out-pdf --quiet
 
-# Speed benchmarks (issues 5, 11, 12): each prints a table and writes bench-out/{ingest,query,cold,pdf,load}.json.
-# `bench` is the full run (1M chunks; tens of minutes on 2 cores), `bench-quick` a reduced one (< 5 min).
+# Speed benchmarks (issues 5, 10, 11, 12): each prints a table and writes
+# bench-out/{ingest,query,milvus,milvus_bm25,cold,pdf,load}.json.
+# `bench` is the full run (1M chunks; tens of minutes on 2 cores), `bench-quick` a reduced one (< 10 min).
 bench: install
 	$(PY) benchmarks/ingest.py --squad $(SQUAD) --out bench-out
 	$(PY) benchmarks/query.py --squad $(SQUAD) --out bench-out
+	$(PY) benchmarks/milvus.py --squad $(SQUAD) --out bench-out
+	$(PY) benchmarks/milvus_bm25.py --squad $(SQUAD) --out bench-out
 	$(PY) benchmarks/cold.py --out bench-out
 	$(PY) benchmarks/pdf_speed.py --squad $(SQUAD) --out bench-out
 	$(PY) benchmarks/load.py --squad $(SQUAD) --out bench-out
@@ -54,6 +57,8 @@ bench-quick: install
 	$(PY) benchmarks/ingest.py --squad $(SQUAD) --articles 6 --questions 200 --rounds 1 --out bench-out
 	$(PY) benchmarks/query.py --squad $(SQUAD) --sizes 10000,100000 --queries 50 --pool-articles 12 \
 		--recall-vectors 10000 --recall-queries 200 --out bench-out
+	$(PY) benchmarks/milvus.py --squad $(SQUAD) --sizes 100000 --queries 50 --out bench-out
+	$(PY) benchmarks/milvus_bm25.py --squad $(SQUAD) --limit 300 --synthetic 20000 --out bench-out
 	$(PY) benchmarks/cold.py --runs 2 --out bench-out
 	$(PY) benchmarks/pdf_speed.py --squad $(SQUAD) --articles 6 --rounds 1 --out bench-out
 	$(PY) benchmarks/load.py --squad $(SQUAD) --quick --out bench-out

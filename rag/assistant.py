@@ -158,8 +158,7 @@ class Assistant:
                                   prune=prune, show_progress=show_progress, on_progress=on_progress, cache=cache,
                                   new_store=self.parts.new_vector_store)
             if snap is not None:
-                self.folder.write(snap)
-                self._publish(snap)
+                self._commit(snap)
                 del previous, cache  # the version they map may now be removed
                 self.folder.clean()
             report.skipped[:0] = unfetched
@@ -215,10 +214,32 @@ class Assistant:
             if snap is None:
                 raise IndexNotFoundError(f"no index at {self.folder.path}")
             new = remove_document(snap, doc_id, self.embedder, self.chunking)
-            self.folder.write(new)
-            self._publish(new)
+            self._commit(new)
             del snap
             self.folder.clean()
+
+    def _commit(self, snap: Snapshot) -> None:
+        """Write `snap` as the current version and serve it. When the write fails, the previous
+        version stays current and what `snap`'s vector store wrote elsewhere (rows in a Milvus
+        collection) is deleted; had this process died instead, the next writer deletes it."""
+        before = self._current_name()
+        try:
+            self.folder.write(snap)
+        except BaseException:
+            try:
+                if self._current_name() == before:  # never discard a version that did become current
+                    snap.vector_store.discard()
+            except Exception:  # noqa: BLE001  the write's own error is the one to report
+                pass
+            raise
+        self._publish(snap)
+
+    def _current_name(self) -> str | None:
+        """What CURRENT names (None without an index), as text, even when that version is missing."""
+        try:
+            return (self.folder.path / "CURRENT").read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
 
     def stats(self) -> dict[str, Any]:
         snap = self.require_snapshot()

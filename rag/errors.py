@@ -23,3 +23,7 @@ class IndexMismatchError(RagError):
 
 class CorruptIndexError(RagError):
     """The index folder is there but cannot be read."""
+
+
+class BackendError(RagError):
+    """The engine that holds the vectors (a Milvus server or database) is unreachable or refused a request."""

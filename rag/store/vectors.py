@@ -13,6 +13,7 @@ version folder whatever a reader needs to open that version again; the manifest'
 What stays local whatever the store: the chunk vectors themselves (`vectors.npy`, the exact
 cosine of every candidate and the cache that makes re-ingesting unchanged text free), sentence
 vectors, chunk records and the lexical index. A store only has to find neighbours fast.
+A remote store's `save` writes a pointer (where its rows are, which version) instead of an index.
 
 Implementations register an opener in STORES (one module per backend: faiss_store.py,
 milvus_store.py); `make_vector_store` builds an empty one from Settings.
@@ -57,8 +58,11 @@ class VectorStore(Protocol):
         ...
 
     def discard(self) -> None:
-        """Free what this version holds outside the version folder (a remote collection's rows
-        of this version), once no reader uses it. Local stores have nothing to free."""
+        """Throw away this version, which `updated` made and whose commit failed (its version
+        folder never became current): delete what it wrote outside the version folder (a remote
+        collection's rows). The version it was made from stays as it was. A committed version is
+        not discarded one by one: a store that keeps old rows frees them when a later version is
+        written. Local stores have nothing to free. Raises what the backend raises."""
         ...
 
 
