@@ -24,7 +24,7 @@ from rag.embed import Embedder, canonical_model_id
 from rag.errors import IndexNotFoundError, InputError, RagError
 from rag.indexer import IngestReport, Progress, ingest, remove_document
 from rag.ingest.pages import page_at
-from rag.ingest.url import FetchLimits, fetch_page, is_url
+from rag.ingest.url import FetchLimits, check_url, fetch_page, is_url
 from rag.inputs import check_text
 from rag.retrieve.hybrid import Retriever, check_k, check_mode
 from rag.settings import Parts, Settings, build_parts
@@ -135,13 +135,17 @@ class Assistant:
         return snap
 
     def ingest(self, paths: Iterable[str | Path], rebuild: bool = False, prune: bool = False,
-               show_progress: bool = False, on_progress: Progress | None = None) -> IngestReport:
+               show_progress: bool = False, on_progress: Progress | None = None,
+               allow_private: bool = True) -> IngestReport:
         """Add or update articles: files, folders, or http(s) URLs of web pages; returns what happened.
 
         Bad files and pages that cannot be fetched are skipped and reported; when every one of
         the given paths is a URL that could not be fetched, InputError says why, and nothing changes.
+        This is the call of whoever runs the program (any file it can read, any address); text
+        from remote users goes through `ingest_url`. `allow_private=False` refuses pages whose host
+        is a private or local address.
         """
-        paths, unfetched = self._fetch_urls(list(paths))
+        paths, unfetched = self._fetch_urls(list(paths), allow_private)
         if unfetched and not paths:
             raise InputError("; ".join(unfetched))
         with self._write_lock, self.folder.lock():
@@ -164,17 +168,28 @@ class Assistant:
             report.skipped[:0] = unfetched
             return report
 
+    def ingest_url(self, url: Any, on_progress: Progress | None = None) -> IngestReport:
+        """Fetch one web page and ingest it. Only an absolute http(s) address with a host is
+        accepted (InputError otherwise): this is what the chat's URL field and the HTTP API call,
+        and the text they pass comes from users, who must never name a file on the server."""
+        if not isinstance(url, str):
+            raise InputError(f"a web address must be text, got {type(url).__name__}")
+        check_text(url, "url")
+        return self.ingest([check_url(url)], on_progress=on_progress,
+                           allow_private=self.settings.url_allow_private)
+
     @property
     def fetched_dir(self) -> Path:
         """Where pages fetched by URL are stored: the index folder's `fetched/` (rag/ingest/url.py)."""
         return Path(self.folder.path) / "fetched"
 
-    def _fetch_urls(self, paths: list[str | Path]) -> tuple[list[str | Path], list[str]]:
+    def _fetch_urls(self, paths: list[str | Path], allow_private: bool) -> tuple[list[str | Path], list[str]]:
         """`paths` with each URL replaced by its fetched page's file; the URLs that failed, one line each.
 
         Fetching happens before the index lock is taken: a slow server must not block other writers.
         """
-        limits = FetchLimits(timeout_s=self.settings.url_timeout, max_bytes=self.settings.max_bytes)
+        limits = FetchLimits(timeout_s=self.settings.url_timeout, max_bytes=self.settings.max_bytes,
+                             allow_private=allow_private)
         out: list[str | Path] = []
         failed: list[str] = []
         for p in paths:

@@ -8,6 +8,7 @@ Environment variables (all optional):
     RAG_CHUNK_OVERLAP  sentences shared by neighbours      (default: 1)
     RAG_MAX_FILE_MB    larger files (and fetched pages) are skipped (default: 20)
     RAG_URL_TIMEOUT    seconds for fetching one web page   (default: 15)
+    RAG_URL_ALLOW_PRIVATE  1: the chat and HTTP API may fetch pages of private/local addresses (default: 0)
     RAG_K              passages retrieved per question     (default: 5)
     RAG_MODE           hybrid | dense | lexical            (default: hybrid)
     RAG_RERANKER       ms-marco-minilm-l12 | none          (default: ms-marco-minilm-l12, packaged)
@@ -42,6 +43,7 @@ _ENV = {
     "chunk_overlap": "RAG_CHUNK_OVERLAP",
     "max_file_mb": "RAG_MAX_FILE_MB",
     "url_timeout": "RAG_URL_TIMEOUT",
+    "url_allow_private": "RAG_URL_ALLOW_PRIVATE",
     "k": "RAG_K",
     "mode": "RAG_MODE",
     "reranker": "RAG_RERANKER",
@@ -60,6 +62,8 @@ class Settings:
     chunk_overlap: int = 1
     max_file_mb: float = 20.0
     url_timeout: float = 15.0
+    # Pages fetched for the chat and the HTTP API may come from private addresses (rag/ingest/url.py).
+    url_allow_private: bool = False
     k: int = 5
     mode: str = "hybrid"
     reranker: str = "ms-marco-minilm-l12"
@@ -87,6 +91,12 @@ class Settings:
 
 
 def _convert(name: str, type_name: str, value: str, var: str) -> Any:
+    if type_name == "bool":
+        if value.lower() in ("1", "true", "yes", "on"):
+            return True
+        if value.lower() in ("0", "false", "no", "off"):
+            return False
+        raise InputError(f"{var}={value!r} is not a yes/no value; use 1 or 0")
     try:
         if type_name == "int":
             return int(value)

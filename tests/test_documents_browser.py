@@ -26,7 +26,8 @@ def test_upload_a_pdf_fetch_a_page_and_read_the_cited_page(tmp_path, embedder):
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: `make install` installs the Debian chromium package")
     pdf = article_pdf(tmp_path / "zorblat.pdf")
-    assistant = make_assistant(tmp_path / "index", embedder)
+    # The test's web server is on 127.0.0.1: a private address, which the server refuses by default.
+    assistant = make_assistant(tmp_path / "index", embedder, url_allow_private=True)
     with LocalWebServer() as web, ServerThread(create_app(assistant)) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1280, "height": 900})

@@ -161,7 +161,8 @@ def test_api_uploads_pdf_and_docx_fetches_a_url_and_returns_pages(tmp_path, embe
     article_pdf(tmp_path / "zorblat.pdf")
     report_docx(tmp_path / "harbour.docx")
     locked_pdf(tmp_path / "locked.pdf")
-    assistant = make_assistant(tmp_path / "index", embedder)
+    # The test's web server is on 127.0.0.1: a private address, which the server refuses by default.
+    assistant = make_assistant(tmp_path / "index", embedder, url_allow_private=True)
     with ServerThread(create_app(assistant)) as url, httpx.Client(base_url=url, timeout=120) as http:
         files = [("files", (p.name, p.read_bytes())) for p in (tmp_path / "zorblat.pdf", tmp_path / "harbour.docx")]
         r = http.post("/api/documents", files=files)
@@ -180,3 +181,16 @@ def test_api_uploads_pdf_and_docx_fetches_a_url_and_returns_pages(tmp_path, embe
         assert pdf and pdf[0]["page"] == 3 and citation_problem_for(Citation(**pdf[0])) is None
         d = http.post("/api/ask", json={"question": "How many passengers does the new night ferry carry?"}).json()
         assert any("140 passengers" in c["quote"] and "page" not in c for c in d["citations"])
+
+
+def test_the_api_fetches_public_pages_only_unless_the_operator_allows_private_ones(tmp_path, embedder, web):
+    """A remote user must not make the server read its own network (an intranet page, a cloud
+    metadata endpoint): the HTTP API and the chat refuse private and local addresses by default."""
+    assistant = make_assistant(tmp_path / "index", embedder)
+    with ServerThread(create_app(assistant)) as url, httpx.Client(base_url=url, timeout=60) as http:
+        for address in (f"{web}/article", "http://localhost/", "http://10.0.0.1/", "http://169.254.169.254/latest"):
+            r = http.post("/api/documents/url", json={"url": address})
+            assert r.status_code == 400 and "private or local address" in r.json()["error"], (address, r.text)
+        assert http.get("/api/documents").json() == []
+    # The person running the program may fetch any address (CLI and Python: `ingest`).
+    assert assistant.ingest([f"{web}/article"]).added

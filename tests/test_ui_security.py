@@ -294,3 +294,19 @@ def test_past_its_question_limit_the_server_answers_503_with_retry_after(tmp_pat
         # Once the burst is over, questions are answered again.
         assert httpx.post(f"{url}/api/ask", json={"question": "How long did the missile stay airborne?"},
                           timeout=60).status_code == 200
+
+
+# -- the URL field and POST /api/documents/url fetch web pages, never files of the server -------
+@pytest.mark.parametrize("url", ["", "   ", "/etc", "secret.txt", "file:///etc/hostname", "..", "ftp://example.org/a"])
+def test_the_url_routes_refuse_anything_but_a_web_address(server, tmp_path, monkeypatch, url):
+    # A readable file in the server's working directory, as a path a user might name.
+    (tmp_path / "secret.txt").write_text(SECRET, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    before = doc_ids(server)
+    r = server.http.post("/api/documents/url", json={"url": url})
+    assert r.status_code == 400, r.text
+    assert "web address" in r.json()["error"] or "empty" in r.json()["error"]
+    fn_index, trigger = event_of(server.http, "ingest_url")
+    result = call(server.http, fn_index, [url], trigger_id=trigger)
+    assert result.get("success", True), result
+    assert doc_ids(server) == before

@@ -9,7 +9,7 @@ import pytest
 from rag.errors import InputError
 from rag.ingest import read_article
 from rag.ingest.formats import raw_source, reader_for
-from rag.ingest.url import FetchLimits, aligned_regions, fetch_page, page_name
+from rag.ingest.url import FetchLimits, aligned_regions, fetch, fetch_page, page_name
 from rag.text.chunking import ChunkingConfig, chunk_article
 from rag.cite.verify import citation_problem
 from webserver import LocalWebServer
@@ -96,3 +96,16 @@ def test_aligned_regions_keep_only_runs_of_the_main_text():
     regions = aligned_regions(visible, "The ferry runs again from June.\nIt carries 140 people.")
     assert [visible[a:b] for a, b in regions] == ["The ferry runs again from June. It carries 140 people."]
     assert aligned_regions(visible, "") == [] and aligned_regions("", "x y z") == []
+
+
+def test_private_addresses_are_refused_when_not_allowed_and_the_setting_reads_yes_no():
+    from rag import Settings
+
+    strict = FetchLimits(timeout_s=1.0, max_bytes=100_000, allow_private=False)
+    for url in ("http://127.0.0.1:9/x", "http://localhost/", "http://[::1]/", "http://192.168.1.1/"):
+        with pytest.raises(InputError, match="private or local address"):
+            fetch(url, strict)
+    assert Settings.from_env({"RAG_URL_ALLOW_PRIVATE": "1"}).url_allow_private is True
+    assert Settings.from_env({}).url_allow_private is False
+    with pytest.raises(InputError, match="yes/no"):
+        Settings.from_env({"RAG_URL_ALLOW_PRIVATE": "maybe"})

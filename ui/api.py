@@ -136,8 +136,9 @@ def api_router(assistant: Assistant, inbox: Inbox, credentials: Credentials | No
 
     @router.post("/documents/url", summary="Fetch a web page (http/https) and ingest its article text")
     def ingest_url(req: UrlRequest) -> dict[str, Any]:
-        # One URL: a fetch that fails (timeout, size, type, redirects) is an InputError -> 400.
-        return assistant.ingest([req.url]).to_dict()
+        # One URL: anything but an http(s) address, and a fetch that fails (timeout, size, type,
+        # redirects), is an InputError -> 400. Never a path: that would read the server's files.
+        return assistant.ingest_url(req.url).to_dict()
 
     @router.delete("/documents/{doc_id:path}", summary="Remove one document (and its uploaded copy)")
     def remove(doc_id: str) -> dict[str, str]:

@@ -202,7 +202,7 @@ def build_blocks(assistant: Assistant, inbox: Inbox) -> gr.Blocks:
                     *index_panel(), gr.skip())
         progress((0, 1), desc="fetching")
         try:
-            report = assistant.ingest([url.strip()])
+            report = assistant.ingest_url(url.strip())
         except RagError as e:
             return (render.notice_html(str(e), kind="error"), *index_panel(), gr.skip())
         status = render.notice_html(f"Ingested {url.strip()}: {report.summary()}", report.skipped + report.warnings,

@@ -26,6 +26,8 @@ out (which the checker could not excuse).
 from __future__ import annotations
 
 import hashlib
+import ipaddress
+import socket
 import json
 import os
 import re
@@ -58,6 +60,11 @@ class FetchLimits:
     timeout_s: float = 15.0
     max_bytes: int = 20_000_000
     max_redirects: int = 5
+    # False: refuse hosts that resolve to loopback, private, link-local or reserved addresses, at
+    # every redirect. Pages fetched for remote users (the chat, the HTTP API) must not reach the
+    # server's own network (an intranet page, a cloud metadata endpoint). The check resolves the
+    # name once before connecting; a DNS answer that changes in between is not caught.
+    allow_private: bool = True
 
     def __post_init__(self) -> None:
         if not self.timeout_s > 0:
@@ -102,6 +109,8 @@ def fetch(url: str, limits: FetchLimits) -> Page:
         left = deadline - time.monotonic()
         if left <= 0:
             raise InputError(f"{first}: no complete answer within {limits.timeout_s:g} s (RAG_URL_TIMEOUT)")
+        if not limits.allow_private:
+            check_public(first, url)
         request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": ", ".join(HTML_TYPES),
                                                        "Accept-Encoding": "identity"})
         try:
@@ -118,6 +127,20 @@ def fetch(url: str, limits: FetchLimits) -> Page:
         with response:
             return _read(first, url, response, limits, deadline)
     raise InputError(f"{first}: more than {limits.max_redirects} redirects; giving up")
+
+
+def check_public(first: str, url: str) -> None:
+    """InputError when `url`'s host resolves to an address that is not public."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError) as e:
+        raise InputError(f"{first}: cannot resolve {host}: {e}") from None
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global:
+            raise InputError(f"{first}: {host} is a private or local address ({ip}); this server fetches public "
+                             "web pages only (RAG_URL_ALLOW_PRIVATE=1 lifts that)")
 
 
 def _network_problem(e: Exception, limits: FetchLimits) -> str:
