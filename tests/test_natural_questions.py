@@ -1,7 +1,9 @@
 """The natural question set (eval/natural): offsets, the paraphrase rule, sizes and the split.
 
 The SQuAD articles are read from ../shared/data/squad-v1.1-dev (beside the project, as the
-Makefile expects); a missing folder fails the test with a message, it is never skipped.
+Makefile expects; for a clean clone elsewhere, beside the checkout it was cloned from, or
+$RAG_SHARED_DIR: rag/eval/datasets.py, article_path); a missing folder fails the test with a
+message, it is never skipped.
 """
 
 from __future__ import annotations

@@ -17,6 +17,42 @@ from pathlib import Path
 
 from rag.errors import InputError
 
+SHARED = "shared"  # the folder of provided data beside the project (../shared)
+
+
+def shared_roots(start: Path) -> list[Path]:
+    """Where the provided `shared/` folder may be: $RAG_SHARED_DIR; beside the project that holds
+    `start`; beside the checkout this one was cloned from (a clean clone in a temporary folder,
+    as CI makes, has no ../shared of its own)."""
+    import os
+    import subprocess
+
+    roots = [Path(os.environ["RAG_SHARED_DIR"])] if os.environ.get("RAG_SHARED_DIR") else []
+    here = start.resolve()
+    roots += [p / SHARED for p in here.parents]
+    try:
+        origin = subprocess.run(["git", "-C", str(here if here.is_dir() else here.parent), "config",
+                                 "--get", "remote.origin.url"], capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        origin = ""
+    if origin and Path(origin).is_dir():
+        roots.append(Path(origin).resolve().parent / SHARED)
+    return roots
+
+
+def article_path(folder: Path, path: str) -> Path:
+    """An article file named in a dataset's articles.jsonl, relative to the dataset folder. A path
+    into `../shared` that is not there is looked for in the other places `shared_roots` lists."""
+    direct = (folder / path).resolve()
+    parts = Path(path).parts
+    if direct.exists() or SHARED not in parts:
+        return direct
+    inside = Path(*parts[parts.index(SHARED) + 1:])
+    for root in shared_roots(folder):
+        if (root / inside).exists():
+            return root / inside
+    return direct
+
 
 @dataclass(frozen=True)
 class Question:
@@ -48,7 +84,7 @@ def load_folder(folder: Path, holdout: float, seed: int, workdir: Path, split: s
     workdir.mkdir(parents=True, exist_ok=True)
     files, doc_of = [], {}
     for a in articles:
-        src = folder / a["path"]
+        src = article_path(folder, a["path"])
         doc_of[a["id"]] = src.name
         if a["id"] in held:
             continue

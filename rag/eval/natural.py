@@ -42,6 +42,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
+from rag.eval.datasets import article_path
+
 QUESTION_TYPES = ("how many", "how much", "how far", "how long", "how high", "how old", "how big",
                   "when", "who", "where", "why", "yes/no", "what", "which", "how")
 SPLITS = ("tune", "report")
@@ -121,7 +123,7 @@ def load_articles(folder: Path) -> dict[str, NaturalArticle]:
     for line in (folder / "articles.jsonl").read_text(encoding="utf-8").splitlines():
         if line.strip():
             a = json.loads(line)
-            out[a["id"]] = NaturalArticle(a["id"], a["title"], (folder / a["path"]).resolve(), a["split"],
+            out[a["id"]] = NaturalArticle(a["id"], a["title"], article_path(folder, a["path"]), a["split"],
                                           tuple(a.get("subject_names", ())))
     return out
 
