@@ -308,3 +308,11 @@ def test_gradio_analytics_are_off():
     import gradio.analytics
 
     assert gradio.analytics.analytics_enabled() is False
+
+
+def test_a_vector_engine_that_does_not_answer_is_a_503():
+    from rag.errors import BackendError, InputError
+    from ui.api import status_for
+
+    assert status_for(BackendError("milvus at http://db:19530 does not answer")) == 503
+    assert status_for(InputError("k must be an integer")) == 400

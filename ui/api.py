@@ -10,6 +10,7 @@
 
 Every error is JSON `{"error": "..."}` with a 4xx status: 400 for bad input (the core's
 `InputError` message), 404 for an unknown document, 409 when there is no usable index yet,
+503 when the vector engine (a Milvus server) does not answer,
 422 for a malformed request body, 413 for a body or file over its limit, 401 without the
 password when one is set, 500 (still JSON) for a bug. A rejected
 request never changes the index.
@@ -34,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, StrictInt
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.assistant import Assistant
-from rag.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError, RagError
+from rag.errors import BackendError, CorruptIndexError, IndexMismatchError, IndexNotFoundError, RagError
 from ui.uploads import Inbox, Upload
 
 Credentials = tuple[str, str]
@@ -64,6 +65,8 @@ class SearchRequest(BaseModel):
 def status_for(error: RagError) -> int:
     if isinstance(error, (IndexNotFoundError, IndexMismatchError, CorruptIndexError)):
         return 409  # the request is fine; the server's index is missing or unusable
+    if isinstance(error, BackendError):
+        return 503  # the request is fine; the vector engine (a Milvus server) is not answering
     return 400
 
 
