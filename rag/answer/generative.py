@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
+from rag.answer.answer_type import expected_type, holds
 from rag.answer.extractive import AnswerConfig, Candidate, ExtractiveAnswerer, SentenceIndex
 from rag.answer.llm import ChatModel, ModelError
 from rag.answer.prompt import (FORMATS, SYSTEM_JSON, SYSTEM_TEXT, DraftStream, PromptConfig, Shown, is_decline,
@@ -39,7 +40,7 @@ from rag.types import EXTRACTIVE, GENERATIVE, Answer, Answerer, AnswerSentence, 
 
 # Why an answer that a model was asked for is the extractive one (Answer.answerer.fallback).
 NOT_ASKED = "not_asked"  # the gate is sure the articles do not answer: an abstention, the model never asked
-FALLBACKS = ("unreachable", "timeout", "bad_response", "unsupported", "declined", NOT_ASKED)
+FALLBACKS = ("unreachable", "timeout", "bad_response", "unsupported", "off_question", "declined", NOT_ASKED)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,11 @@ class GenerativeConfig:
     max_tokens: int = 220  # 4 short sentences in JSON
     # Below this gate probability the model is not asked (fitted with the support model:
     # benchmarks/tune_generative.py). The gate's own threshold is ~0.34 (rag/answer/abstain.py).
-    gate_floor: float = 0.05
+    gate_floor: float = 0.1
+    # The kept sentences must hold the kind of answer the question asks for (a number for "how
+    # many", a date for "when", a name for "who": rag/answer/answer_type.py); else the model
+    # answered something else, and the extractive answer is shown (fallback "off_question").
+    require_answer_type: bool = True
 
 
 @dataclass(frozen=True)
@@ -182,6 +187,12 @@ class GenerativeAnswerer:
         if not parts:
             return self._fallback(extractive, "unsupported", f"None of the language model's {len(claims)} sentences is "
                                   "supported by the numbered sentences. This is the extractive answer instead.",
+                                  timings, trace, tuple(sentences))
+        kind = expected_type(asked.query.question)
+        if self.config.require_answer_type and not holds(kind, " ".join(s.text for s in sentences if s.supported),
+                                                         asked.query.question):
+            return self._fallback(extractive, "off_question", f"The language model's answer does not give the kind of "
+                                  f"answer asked for (a {kind}). This is the extractive answer instead.",
                                   timings, trace, tuple(sentences))
         return Answer(asked.query.question, " ".join(parts), False, tuple(citations), asked.hits, timings,
                       extractive.confidence, Answerer(GENERATIVE, self.model_id), tuple(sentences), trace)

@@ -110,7 +110,7 @@ def generative_metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "not_asked_share": sum(1 for r in rows if r["fallback"] == "not_asked") / n,
         "fallback_share": sum(1 for r in rows if r["fallback"] not in (None, "not_asked")) / n,
     }
-    for reason in ("unreachable", "timeout", "bad_response", "unsupported", "declined"):
+    for reason in ("unreachable", "timeout", "bad_response", "unsupported", "off_question", "declined"):
         out[f"fallback_{reason}"] = sum(1 for r in rows if r["fallback"] == reason) / n
     first = [r["first_draft_ms"] for r in rows if r.get("first_draft_ms") is not None]
     out["first_draft_ms_p50"] = float(np.percentile(first, 50)) if first else None
