@@ -58,10 +58,10 @@ def source(embedder, n: int, text: str) -> Source:
 
 def test_a_paraphrase_of_the_cited_sentence_is_supported_and_a_wrong_citation_is_not(verifier, embedder):
     sources = {1: source(embedder, 1, OTHER), 2: source(embedder, 2, SOURCE)}
-    ok, = verifier.check([("The missile stayed in the air for about 86 minutes.", (2,))], sources)
+    ok, = verifier.check([("The missile was airborne for about 86 minutes.", (2,))], sources)
     assert ok.supported and ok.cites == (2,) and ok.cited_by == "model" and ok.support > 0.5
     # Cited [1], which does not say it: the verifier finds [2] and says so.
-    moved, = verifier.check([("The missile stayed in the air for about 86 minutes.", (1,))], sources)
+    moved, = verifier.check([("The missile was airborne for about 86 minutes.", (1,))], sources)
     assert moved.supported and moved.cites == (2,) and moved.cited_by == "verifier"
     # Said by neither sentence: not supported, whatever it cites.
     bad, = verifier.check([("The launch was ordered by the Russian navy after talks in Minsk.", (2,))], sources)
