@@ -72,6 +72,22 @@ def test_gradio_upload_step_accepts_a_file_gradio_received(server, tmp_path):
     assert server.http.delete("/api/documents/zorblat.md").status_code == 200
 
 
+@pytest.mark.parametrize("url", ["", "/etc", ".", "file:///etc/passwd", str(SEEDS)])
+def test_the_url_route_takes_web_addresses_only_never_server_paths(server, url):
+    # Found by the fuzzer: "" was ingested as the server's working directory.
+    before = doc_ids(server)
+    r = server.http.post("/api/documents/url", json={"url": url})
+    assert r.status_code == 400 and "web address" in r.json()["error"], r.text
+    assert doc_ids(server) == before
+
+
+def test_the_chat_url_field_takes_web_addresses_only(server):
+    fn_index, trigger = event_of(server.http, "ingest_url")
+    before = doc_ids(server)
+    result = call(server.http, fn_index, [str(SEEDS)], trigger_id=trigger)
+    assert "web address" in json.dumps(result) and doc_ids(server) == before
+
+
 # -- 2: text that is not valid Unicode (a lone surrogate) ----------------------------------------
 @pytest.mark.parametrize("path,body", [
     ("/api/ask", b'{"question": "missile \\ud800 airborne"}'),
@@ -265,7 +281,7 @@ def test_password_server_answers_with_credentials(locked):
 def test_password_server_openai_endpoint_takes_basic_or_the_password_as_bearer(locked):
     body = {"model": "rag", "messages": [{"role": "user", "content": "How long did the missile stay airborne?"}]}
     with httpx.Client(base_url=locked.url, timeout=60) as http:
-        for headers in ({}, {"authorization": "Bearer wrong"}, {"authorization": "Bearer "}):
+        for headers in ({}, {"authorization": "Bearer wrong"}, {"authorization": "Bearer"}, {"authorization": "Basic x"}):
             r = http.post("/v1/chat/completions", json=body, headers=headers)
             assert r.status_code == 401 and "password" in r.json()["error"], headers
             assert http.get("/v1/models", headers=headers).status_code == 401

@@ -39,6 +39,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.assistant import Assistant
 from rag.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError, RagError
+from rag.ingest.url import check_url
 from ui.openai_api import openai_router
 from ui.streaming import answer_events, sse_answer
 from ui.uploads import Inbox, Upload
@@ -154,8 +155,9 @@ def api_router(assistant: Assistant, inbox: Inbox, credentials: Credentials | No
 
     @router.post("/documents/url", summary="Fetch a web page (http/https) and ingest its article text")
     def ingest_url(req: UrlRequest) -> dict[str, Any]:
-        # One URL: a fetch that fails (timeout, size, type, redirects) is an InputError -> 400.
-        return assistant.ingest([req.url]).to_dict()
+        # Only a web address: `ingest` takes file paths too, and "" or "/etc" must not make the
+        # server ingest its own folders (found by the fuzzer). A failed fetch is an InputError -> 400.
+        return assistant.ingest([check_url(req.url)]).to_dict()
 
     @router.delete("/documents/{doc_id:path}", summary="Remove one document (and its uploaded copy)")
     def remove(doc_id: str) -> dict[str, str]:

@@ -21,6 +21,7 @@ import gradio as gr
 from rag.assistant import MAX_QUESTION_CHARS, Assistant
 from rag.errors import RagError
 from rag.ingest import SUPPORTED_SUFFIXES
+from rag.ingest.url import check_url
 from rag.retrieve.hybrid import MODES
 from rag.types import Answer
 from ui import render
@@ -230,7 +231,8 @@ def build_blocks(assistant: Assistant, inbox: Inbox) -> gr.Blocks:
                     *index_panel(), gr.skip())
         progress((0, 1), desc="fetching")
         try:
-            report = assistant.ingest([url.strip()])
+            # A web address only: `ingest` also takes server paths, which a chat user must not name.
+            report = assistant.ingest([check_url(url)])
         except RagError as e:
             return (render.notice_html(str(e), kind="error"), *index_panel(), gr.skip())
         status = render.notice_html(f"Ingested {url.strip()}: {report.summary()}", report.skipped + report.warnings,
