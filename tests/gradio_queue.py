@@ -43,3 +43,22 @@ def call(http: httpx.Client, fn_index: int, data: list[Any], trigger_id: int | N
             if message.get("msg") in ("process_completed", "unexpected_error"):
                 return message
     raise RuntimeError("the event stream ended without process_completed")
+
+
+def messages(http: httpx.Client, fn_index: int, data: list[Any], trigger_id: int | None = None,
+             timeout: float = 120.0) -> list[dict[str, Any]]:
+    """Every message of one event, in order (a generator's intermediate outputs are
+    `process_generating`), ending with `process_completed`."""
+    session = uuid.uuid4().hex[:11]
+    body = json.dumps({"data": data, "event_data": None, "fn_index": fn_index, "trigger_id": trigger_id,
+                       "session_hash": session})
+    r = http.post("/gradio_api/queue/join", content=body, headers={"content-type": "application/json"})
+    r.raise_for_status()
+    out: list[dict[str, Any]] = []
+    with http.stream("GET", "/gradio_api/queue/data", params={"session_hash": session}, timeout=timeout) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data:"):
+                out.append(json.loads(line[5:]))
+                if out[-1].get("msg") in ("process_completed", "unexpected_error"):
+                    return out
+    raise RuntimeError("the event stream ended without process_completed")

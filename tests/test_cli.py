@@ -27,7 +27,9 @@ def test_ask_json_matches_schema_and_citations_verify(cli_index, capsys):
     capsys.readouterr()
     assert main(["ask", "How long did the missile stay airborne?", "--index", str(index), "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
-    assert set(d) == {"question", "answer", "abstained", "citations", "hits", "timings_ms"}
+    # The keys of issue 1, then who answered (issue 9); "sentences" only for a language model's answer.
+    assert set(d) == {"question", "answer", "abstained", "citations", "hits", "timings_ms", "answerer"}
+    assert d["answerer"] == {"kind": "extractive", "model": None, "fallback": None, "message": None}
     assert d["citations"] and not d["abstained"]
     for c in d["citations"]:
         assert citation_problem_for(Citation(**c)) is None

@@ -218,3 +218,50 @@ def test_api_docs_render_from_local_assets(browser, server):
     own = urlsplit(server.url).netloc
     outside = [u for u in requested if urlsplit(u).scheme in ("http", "https") and urlsplit(u).netloc != own]
     assert not outside, f"the docs fetched from other hosts: {outside}"
+
+
+@pytest.fixture(scope="module")
+def llm_server(server, embedder):
+    """The same index served with a scripted model server whose reply pauses after its first
+    word (so the draft is on screen for a while) and holds one sentence the articles do not say."""
+    from fake_llm import FakeLLM, Reply, number_of
+
+    def behaviour(request):
+        n = number_of(request, "staying airborne for about 86 minutes")
+        return Reply(f"The missile stayed airborne for about 86 minutes [{n}]. It was fired by Napoleon [{n}].",
+                     stall_s=2.0)
+
+    with FakeLLM(behaviour) as fake:
+        assistant = make_assistant(server.assistant.folder.path, embedder, llm_url=fake.url, llm_model="scripted")
+        with ServerThread(create_app(assistant)) as url:
+            yield SimpleNamespace(url=url)
+
+
+def test_llm_toggle_shows_the_draft_then_the_verified_answer(browser, llm_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    requested: list[str] = []
+    context.on("request", lambda r: requested.append(r.url))
+    page = context.new_page()
+    page.goto(llm_server.url)
+    page.locator("#rag-llm input[type=checkbox]").check()
+    page.locator("#rag-question textarea").fill("How long did the missile stay airborne?")
+    page.locator("#rag-ask").click()
+    draft = page.locator("#rag-chat .rag-draft")
+    draft.wait_for()
+    assert "not yet checked" in draft.inner_text()
+    answer = page.locator('#rag-chat .rag-answer[data-turn="1"]')
+    answer.wait_for()
+    assert page.locator("#rag-chat .rag-draft").count() == 0  # the draft was replaced
+    text = answer.locator(".rag-answer-text").inner_text()
+    assert "86 minutes" in text and "Napoleon" not in text
+    assert "Written by the language model" in answer.inner_text()
+    rejected = answer.locator(".rag-unsupported")
+    assert rejected.count() == 1 and "Not supported by the articles" in rejected.inner_text()
+    assert "Napoleon" in rejected.inner_text()
+    panel = open_citation(page, 1, 1)
+    assert "86 minutes" in panel.locator("mark.rag-cited").inner_text()
+    context.close()
+    own = urlsplit(llm_server.url).netloc
+    outside = [u for u in requested if urlsplit(u).scheme in ("http", "https", "ws", "wss") and urlsplit(u).netloc != own]
+    assert not outside, f"the page fetched from other hosts: {outside}"

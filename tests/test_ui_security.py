@@ -89,7 +89,7 @@ def test_a_lone_surrogate_is_a_json_400_and_the_connection_lives_on(server, path
 
 def test_a_lone_surrogate_in_the_chat_is_a_visible_error(server):
     fn_index, trigger = event_of(server.http, "ask")
-    result = call(server.http, fn_index, ["missile \ud800 airborne", 5, "hybrid", []], trigger_id=trigger)
+    result = call(server.http, fn_index, ["missile \ud800 airborne", 5, "hybrid", False, []], trigger_id=trigger)
     assert result.get("success") is False and "surrogate" in str(result["output"]), result
 
 
@@ -167,6 +167,10 @@ def test_a_huge_body_is_a_json_413(server):
     r = server.http.post("/api/search", content=chunks(), headers={"content-type": "application/json"})
     assert r.status_code == 413 and "limit" in r.json()["error"]
     r = server.http.post("/gradio_api/queue/join", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "limit" in r.json()["error"]
+    r = server.http.post("/v1/chat/completions", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "limit" in r.json()["error"]
+    r = server.http.post("/v1/chat/completions", content=chunks(), headers={"content-type": "application/json"})
     assert r.status_code == 413 and "limit" in r.json()["error"]
     assert server.http.get("/api/health").status_code == 200
 
@@ -258,6 +262,22 @@ def test_password_server_answers_with_credentials(locked):
         client.close()
 
 
+def test_password_server_openai_endpoint_takes_basic_or_the_password_as_bearer(locked):
+    body = {"model": "rag", "messages": [{"role": "user", "content": "How long did the missile stay airborne?"}]}
+    with httpx.Client(base_url=locked.url, timeout=60) as http:
+        for headers in ({}, {"authorization": "Bearer wrong"}, {"authorization": "Bearer"}, {"authorization": "Basic x"}):
+            r = http.post("/v1/chat/completions", json=body, headers=headers)
+            assert r.status_code == 401 and "password" in r.json()["error"], headers
+            assert http.get("/v1/models", headers=headers).status_code == 401
+        bearer = {"authorization": f"Bearer {AUTH[1]}"}
+        assert http.get("/v1/models", headers=bearer).json()["data"][0]["id"] == "rag"
+        r = http.post("/v1/chat/completions", json=body, headers=bearer)
+        assert r.status_code == 200 and "[1]" in r.json()["choices"][0]["message"]["content"]
+        assert http.post("/v1/chat/completions", json=body, auth=AUTH).status_code == 200
+        # The password as a Bearer token opens /v1 only: /api stays HTTP Basic.
+        assert http.get("/api/health", headers=bearer).status_code == 401
+
+
 def test_api_docs_load_nothing_from_another_host(server):
     assert server.http.get("/redoc").status_code == 404  # ReDoc loads its logo from a CDN: not served
     for page in ("/docs",):
@@ -271,7 +291,12 @@ def test_api_docs_load_nothing_from_another_host(server):
 
 
 # -- overload: a bounded number of questions in the server, 503 + Retry-After past it -----------
-def test_past_its_question_limit_the_server_answers_503_with_retry_after(tmp_path, embedder, server):
+@pytest.mark.parametrize("path,body", [
+    ("/api/ask", lambda i: {"question": f"How long did the missile stay airborne? ({i})"}),
+    ("/v1/chat/completions", lambda i: {"model": "rag", "messages": [
+        {"role": "user", "content": f"How long did the missile stay airborne? ({i})"}]}),
+])
+def test_past_its_question_limit_the_server_answers_503_with_retry_after(tmp_path, embedder, server, path, body):
     from concurrent.futures import ThreadPoolExecutor
     import threading
 
@@ -281,7 +306,7 @@ def test_past_its_question_limit_the_server_answers_503_with_retry_after(tmp_pat
     def ask(i: int) -> httpx.Response:
         with httpx.Client(base_url=url, timeout=60) as http:
             start.wait()
-            return http.post("/api/ask", json={"question": f"How long did the missile stay airborne? ({i})"})
+            return http.post(path, json=body(i))
 
     with ServerThread(app) as url:
         with ThreadPoolExecutor(8) as pool:
@@ -292,14 +317,15 @@ def test_past_its_question_limit_the_server_answers_503_with_retry_after(tmp_pat
             if r.status_code == 503:
                 assert r.headers["retry-after"] == "1" and "retry" in r.json()["error"]
         # Once the burst is over, questions are answered again.
-        assert httpx.post(f"{url}/api/ask", json={"question": "How long did the missile stay airborne?"},
-                          timeout=60).status_code == 200
+        assert httpx.post(f"{url}{path}", json=body(0), timeout=60).status_code == 200
 
 
 # -- the URL field and POST /api/documents/url fetch web pages, never files of the server -------
-@pytest.mark.parametrize("url", ["", "   ", "/etc", "secret.txt", "file:///etc/hostname", "..", "ftp://example.org/a"])
+@pytest.mark.parametrize("url", ["", "   ", "/etc", ".", "..", "secret.txt", str(SEEDS), "file:///etc/hostname",
+                                 "ftp://example.org/a"])
 def test_the_url_routes_refuse_anything_but_a_web_address(server, tmp_path, monkeypatch, url):
-    # A readable file in the server's working directory, as a path a user might name.
+    # Found by the fuzzer: "" was ingested as the server's working directory. A readable file in
+    # the server's working directory, as a path a user might name.
     (tmp_path / "secret.txt").write_text(SECRET, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     before = doc_ids(server)

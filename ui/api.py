@@ -1,12 +1,16 @@
 """The JSON API: the same core calls as the chat, over HTTP, on the same server.
 
-    POST   /api/ask               {"question", "k"?, "history"?, "mode"?} -> Answer.to_dict()
+    POST   /api/ask               {"question", "k"?, "history"?, "mode"?, "llm"?, "stream"?}
+                                  -> Answer.to_dict(); with "stream": server-sent events
+                                     (`draft` pieces, then `answer`, or `error`)
     POST   /api/search            {"query", "k"?, "mode"?}                -> [Hit.to_dict(), ...]
     GET    /api/documents                                                 -> [document, ...]
     POST   /api/documents         multipart field "files" (one or more)   -> IngestReport.to_dict()
     POST   /api/documents/url     {"url"}: fetch a web page and ingest it -> IngestReport.to_dict()
     DELETE /api/documents/{id}    ids may contain "/"                     -> {"removed": id}
     GET    /api/health                                                    -> status, counts, model
+    POST   /v1/chat/completions   OpenAI-compatible (ui/openai_api.py)
+    GET    /v1/models
 
 Every error is JSON `{"error": "..."}` with a 4xx status: 400 for bad input (the core's
 `InputError` message), 404 for an unknown document, 409 when there is no usable index yet,
@@ -28,14 +32,16 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, File, HTTPException, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from fastapi_offline import FastAPIOffline
-from pydantic import BaseModel, ConfigDict, StrictInt
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.assistant import Assistant
 from rag.errors import BackendError, CorruptIndexError, IndexMismatchError, IndexNotFoundError, RagError
+from ui.openai_api import openai_router
+from ui.streaming import answer_events, sse_answer
 from ui.uploads import Inbox, Upload
 
 Credentials = tuple[str, str]
@@ -48,6 +54,8 @@ class AskRequest(BaseModel):
     k: StrictInt | None = None
     history: list[Any] | None = None
     mode: str | None = None
+    llm: StrictBool = False  # answer in a language model's words, each sentence verified (RAG_LLM_URL)
+    stream: StrictBool = False  # server-sent events: the model's draft as it is written, then the answer
 
 
 class UrlRequest(BaseModel):
@@ -106,9 +114,19 @@ def api_router(assistant: Assistant, inbox: Inbox, credentials: Credentials | No
     guard = [Depends(require_credentials(credentials))] if credentials is not None else []
     router = APIRouter(prefix="/api", dependencies=guard)
 
-    @router.post("/ask", summary="Answer a question with citations (same JSON as `rag ask --json`)")
-    def ask(req: AskRequest) -> dict[str, Any]:
-        return assistant.ask(req.question, k=req.k, history=req.history, mode=req.mode).to_dict()
+    @router.post("/ask", summary="Answer a question with citations (same JSON as `rag ask --json`)",
+                 description="With `\"llm\": true` a language model writes the answer (RAG_LLM_URL) and every "
+                             "sentence is checked against its citation. With `\"stream\": true` the response is "
+                             "server-sent events: `draft` events (`{\"text\": piece}`) while the model writes, "
+                             "then one `answer` event with the full answer JSON, or an `error` event.")
+    def ask(req: AskRequest) -> Any:
+        if not req.stream:
+            return assistant.ask(req.question, k=req.k, history=req.history, mode=req.mode, llm=req.llm).to_dict()
+        # Checked before the stream starts: a bad request is a 4xx, not an event.
+        assistant.check_ask(req.question, k=req.k, history=req.history, mode=req.mode, llm=req.llm)
+        events = answer_events(assistant, req.question, k=req.k, history=req.history, mode=req.mode, llm=req.llm)
+        return StreamingResponse(sse_answer(events), media_type="text/event-stream",
+                                 headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
 
     @router.post("/search", summary="The best passages for a query")
     def search(req: SearchRequest) -> list[dict[str, Any]]:
@@ -194,6 +212,7 @@ def create_api(assistant: Assistant, inbox: Inbox, credentials: Credentials | No
                            f"{request.url.path}; the server log has the details")
 
     app.include_router(api_router(assistant, inbox, credentials))
+    app.include_router(openai_router(assistant, credentials))
     return app
 
 

@@ -12,6 +12,7 @@ history, SSR node server or MCP server is started.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from rag.ingest import SUPPORTED_SUFFIXES
 from rag.retrieve.hybrid import MODES
 from rag.types import Answer
 from ui import render
+from ui.streaming import ANSWER, DRAFT, answer_events
 from ui.uploads import Inbox, Upload
 
 EXAMPLES = [
@@ -32,6 +34,7 @@ EXAMPLES = [
 ]
 CHAT_QUEUE = 64  # chat events waiting in Gradio's queue before it answers "queue full"
 HISTORY_TURNS = 20  # of the chat's own session sent as history: only the last question is used
+DRAFT_REFRESH_S = 0.15  # the draft on screen is redrawn at most this often (each redraw sends the chat HTML)
 UPLOAD_SUFFIXES = list(SUPPORTED_SUFFIXES)  # .txt .md .markdown .html .htm .pdf .docx
 
 # Event delegation on the document: the chat HTML is replaced on every answer, a listener on
@@ -95,6 +98,14 @@ td.rag-num { text-align: right; }
 .rag-ok { background: #f0fff4; color: #22543d; }
 .rag-error { background: #fff5f5; color: #822727; }
 .rag-stats { font-size: 0.9em; color: var(--body-text-color-subdued); }
+.rag-answerer { font-size: 0.8em; color: var(--body-text-color-subdued); margin-bottom: 4px; }
+.rag-draft { border-style: dotted; color: var(--body-text-color-subdued); font-style: italic; }
+.rag-fallback { font-size: 0.85em; padding: 4px 8px; margin-bottom: 6px; border-radius: 6px;
+  background: #fffaf0; color: #5f370e; border: 1px solid #f6e05e; }
+.rag-unsupported-list { margin: 6px 0 0 0; padding-left: 0; list-style: none; font-size: 0.9em; }
+.rag-unsupported { color: var(--body-text-color-subdued); margin-bottom: 4px; }
+.rag-unsupported-label { font-size: 0.8em; font-weight: 600; padding: 0 6px; border-radius: 999px;
+  background: #fed7d7; color: #822727; }
 """
 
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue",
@@ -151,8 +162,9 @@ def build_blocks(assistant: Assistant, inbox: Inbox) -> gr.Blocks:
         return (render.documents_html(docs), gr.Dropdown(choices=[d["id"] for d in docs], value=None),
                 stats_html(assistant))
 
-    def ask(question: str, k: Any, mode: str, turns: list[dict[str, Any]]):
-        """Answer `question` with citations; earlier turns of this session are the history."""
+    def ask(question: str, k: Any, mode: str, llm: bool, turns: list[dict[str, Any]]):
+        """Answer `question` with citations; earlier turns of this session are the history. With
+        `llm`, the model's draft is shown as it is written, then replaced by the verified answer."""
         turns = list(turns or [])
         history = []
         for t in turns[-HISTORY_TURNS // 2:]:
@@ -161,16 +173,32 @@ def build_blocks(assistant: Assistant, inbox: Inbox) -> gr.Blocks:
             k = int(k)
         except (TypeError, ValueError):
             raise gr.Error(f"k must be a whole number, got {render.esc(repr(k))}") from None
+        llm = bool(llm)
         try:
-            answer = assistant.ask(question, k=k, history=history, mode=mode)
+            assistant.check_ask(question, k=k, history=history, mode=mode, llm=llm)
         except RagError as e:
             raise gr.Error(render.esc(e)) from None
+        earlier = [t["html"] for t in turns]
+        draft, shown_at = "", 0.0
+        answer = None
+        for kind, value in answer_events(assistant, question, k=k, history=history, mode=mode, llm=llm):
+            if kind == DRAFT:
+                draft += value
+                if time.monotonic() - shown_at >= DRAFT_REFRESH_S:
+                    shown_at = time.monotonic()
+                    yield (render.conversation_html(earlier + [render.draft_turn_html(question, draft)]),
+                           gr.skip(), gr.skip(), gr.skip())
+            elif kind == ANSWER:
+                answer = value
+            else:
+                raise gr.Error(render.esc(value if isinstance(value, RagError) else
+                                          f"internal error ({type(value).__name__}); the server log has the details"))
         turn = len(turns) + 1
         passages = cited_passages(assistant, answer)
         turns.append({"question": answer.question, "answer": answer.answer,
                       "html": render.turn_html(answer.question, answer, passages, turn)})
-        return (render.conversation_html([t["html"] for t in turns]), render.sources_html(answer, passages, turn),
-                answer.to_dict(), turns)
+        yield (render.conversation_html([t["html"] for t in turns]), render.sources_html(answer, passages, turn),
+               answer.to_dict(), turns)
 
     def new_conversation():
         return render.conversation_html([]), render.sources_html(None, [], 0), None, []
@@ -248,6 +276,12 @@ def build_blocks(assistant: Assistant, inbox: Inbox) -> gr.Blocks:
                                           label="Passages to retrieve (k)", elem_id="rag-k")
                             mode = gr.Radio(list(MODES), value=settings.mode, label="Retrieval mode",
                                             elem_id="rag-mode")
+                            llm = gr.Checkbox(
+                                value=False, label="Answer with the language model", elem_id="rag-llm",
+                                interactive=assistant.generative is not None,
+                                info=("Its own words, every sentence checked against its citation; the extractive "
+                                      "answer if it cannot give one." if assistant.generative is not None else
+                                      "Not configured: start the server with RAG_LLM_URL set (e.g. after `make llm`)."))
                         with gr.Accordion("Answer as JSON (same as POST /api/ask)", open=False):
                             raw_json = gr.JSON(elem_id="rag-json")
             with gr.Tab("Documents", id="documents"):
@@ -266,7 +300,7 @@ def build_blocks(assistant: Assistant, inbox: Inbox) -> gr.Blocks:
                                        label="Document", scale=3, elem_id="rag-doc-pick")
                     remove = gr.Button("Remove from index", variant="stop", scale=1, elem_id="rag-remove")
 
-        gr.on([question.submit, send.click], ask, inputs=[question, k, mode, turns],
+        gr.on([question.submit, send.click], ask, inputs=[question, k, mode, llm, turns],
               outputs=[chat, sources, raw_json, turns], api_name="ask", concurrency_limit=4
               ).success(lambda: "", None, question, api_visibility="private", queue=False)
         reset.click(new_conversation, None, [chat, sources, raw_json, turns], api_visibility="private",

@@ -8,7 +8,9 @@ valid Gradio login cookie, except the few paths the login page itself needs: its
 scripts and styles, and the login POST. A route that a future Gradio version adds is closed
 until it is listed here (tests/test_ui_security.py walks every route to check this).
 
-The JSON API, the docs and the OpenAPI schema take HTTP Basic only. A cookie is sent by the
+The JSON API, the docs and the OpenAPI schema take HTTP Basic only; the OpenAI-compatible /v1
+also takes the password as a Bearer token, because that is the only way OpenAI clients can send
+a secret (their "API key"). A cookie is sent by the
 browser with any request to this host, including a form another web site posts to /api, so
 accepting it there would let that site act as the logged-in user (CSRF). The chat's own routes
 take Gradio's cookie (its login form) or Basic.
@@ -30,7 +32,9 @@ PUBLIC_PATHS = {"/", "/login", "/login/", "/logout", "/theme.css", "/favicon.ico
                 "/manifest.json", "/config", "/config/"}
 PUBLIC_PREFIXES = ("/assets/", "/static/", "/svelte/")
 # Reached with HTTP Basic only (see the module docstring).
-BASIC_ONLY_PREFIXES = ("/api/", "/docs", "/redoc", "/openapi.json", "/docs-static/")
+BASIC_ONLY_PREFIXES = ("/api/", "/docs", "/redoc", "/openapi.json", "/docs-static/", "/v1/")
+# ... of which these also take `Authorization: Bearer <password>` (OpenAI clients' API key).
+BEARER_PREFIXES = ("/v1/",)
 
 
 def is_public(path: str) -> bool:
@@ -53,6 +57,13 @@ def basic_matches(header: bytes | None, credentials: Credentials) -> bool:
     # Both compared every time, in constant time, so timing does not tell which one was wrong.
     return bool(secrets.compare_digest(user.encode(), credentials[0].encode())
                 & secrets.compare_digest(password.encode(), credentials[1].encode()))
+
+
+def bearer_matches(header: bytes | None, credentials: Credentials) -> bool:
+    """True when an `Authorization: Bearer ...` header carries the password (in constant time)."""
+    if not header or not header[:7].lower() == b"bearer ":
+        return False
+    return secrets.compare_digest(header[7:].strip(), credentials[1].encode())
 
 
 def cookie_values(header: bytes | None) -> dict[str, str]:
@@ -100,6 +111,8 @@ class RequireLogin:
             return True
         headers = dict(scope.get("headers") or [])
         if basic_matches(headers.get(b"authorization"), self.credentials):
+            return True
+        if path.startswith(BEARER_PREFIXES) and bearer_matches(headers.get(b"authorization"), self.credentials):
             return True
         if path.startswith(BASIC_ONLY_PREFIXES):
             return False

@@ -23,7 +23,7 @@ from rag.cite.verify import citation_problem_for
 from rag.ingest.formats import span_kind
 from rag.ingest.html import BLOCK_TAGS, SKIP_TAGS
 from rag.ingest.pages import body_lines, is_hyphen_break, keeps_hyphen
-from rag.types import Answer, Citation, Hit
+from rag.types import GENERATIVE, Answer, AnswerSentence, Citation, Hit
 
 _TEMPLATE_CHARS = str.maketrans({"{": "&#123;", "}": "&#125;", "$": "&#36;", "`": "&#96;"})
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -194,19 +194,53 @@ def hit_html(h: Hit, chars: int = 320) -> str:
             f'<p class="rag-context">{esc(text)}</p></li>')
 
 
+def unsupported_html(sentences: Sequence[AnswerSentence]) -> str:
+    """The model's sentences that failed verification: visibly marked, never part of the answer."""
+    items = "".join(f'<li class="rag-unsupported"><span class="rag-unsupported-label">Not supported by the articles'
+                    f'</span> <s>{esc(s.text)}</s> <span class="rag-meta">({esc(s.problem or "not supported")})</span></li>'
+                    for s in sentences if not s.supported)
+    return f'<ul class="rag-unsupported-list">{items}</ul>' if items else ""
+
+
+def answerer_html(answer: Answer) -> str:
+    """Who wrote the answer: the model (its sentences verified), or why the extractive answer is shown."""
+    who = answer.answerer
+    if who.kind == GENERATIVE:
+        return (f'<div class="rag-answerer">Written by the language model <b>{esc(who.model or "")}</b>; every '
+                f"sentence was checked against the sentence it cites.</div>")
+    if who.fallback == "not_asked":
+        return f'<div class="rag-answerer">{esc(who.message or "")}</div>'
+    if who.fallback is not None:
+        return (f'<div class="rag-fallback" data-fallback="{esc(who.fallback)}"><b>Extractive answer (fallback).</b> '
+                f"{esc(who.message or '')}</div>")
+    return ""
+
+
 def answer_html(answer: Answer, passages: Sequence[Passage], turn: int) -> str:
-    """One assistant message: the cited answer and its passage panels, or an abstention."""
+    """One assistant message: the cited answer and its passage panels, or an abstention; for a
+    generative answer also who wrote it and the sentences that were left out as unsupported."""
+    head, rejected = answerer_html(answer), unsupported_html(answer.sentences)
     if answer.abstained:
         nearest = "".join(hit_html(h) for h in answer.hits[:3])
         nearest_html = (f'<div class="rag-nearest-label">Nearest passages (not an answer):</div>'
                         f'<ol class="rag-hits">{nearest}</ol>') if nearest else ""
-        return (f'<div class="rag-answer rag-abstained" data-turn="{turn}">'
+        return (f'<div class="rag-answer rag-abstained" data-turn="{turn}">{head}'
                 f'<div class="rag-badge">No answer in the articles</div>'
-                f'<p class="rag-answer-text">{esc(answer.answer)}</p>{nearest_html}</div>')
+                f'<p class="rag-answer-text">{esc(answer.answer)}</p>{rejected}{nearest_html}</div>')
     panels = "".join(passage_html(p, turn) for p in passages)
-    return (f'<div class="rag-answer" data-turn="{turn}">'
-            f'<p class="rag-answer-text">{answer_text_html(answer, turn)}</p>'
+    kind = " rag-generative" if answer.answerer.kind == GENERATIVE else ""
+    return (f'<div class="rag-answer{kind}" data-turn="{turn}">{head}'
+            f'<p class="rag-answer-text">{answer_text_html(answer, turn)}</p>{rejected}'
             f'<div class="rag-passages">{panels}</div></div>')
+
+
+def draft_turn_html(question: str, draft: str) -> str:
+    """A question with the model's draft as it streams in: plain text, marked as not yet checked;
+    the verified answer replaces it."""
+    return (f'<div class="rag-turn"><div class="rag-question"><span class="rag-role">You</span>'
+            f'<p>{esc(question)}</p></div><div class="rag-answer rag-draft">'
+            f'<div class="rag-answerer">Draft from the language model, not yet checked against the articles…</div>'
+            f'<p class="rag-answer-text">{esc(draft) or "…"}</p></div></div>')
 
 
 def turn_html(question: str, answer: Answer, passages: Sequence[Passage], turn: int) -> str:

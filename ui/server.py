@@ -74,7 +74,7 @@ def create_app(assistant: Assistant, uploads_dir: Path | None = None,
                credentials: Credentials | None = None, max_questions: int = MAX_QUESTIONS) -> FastAPI:
     """The FastAPI app: /api routes, OpenAPI docs at /docs, the chat at /.
 
-    `max_questions`: questions (/api/ask, /api/search) in the server at once before it answers
+    `max_questions`: questions (/api/ask, /api/search, /v1/chat/completions) in the server at once before it answers
     503 + Retry-After (ui.limits.Admission); 0 = no bound.
     """
     inbox = Inbox(assistant, uploads_dir)
@@ -92,7 +92,7 @@ def create_app(assistant: Assistant, uploads_dir: Path | None = None,
     # quoted. launch() and Gradio's own reload mode set the same flag; nothing else reads it.
     blocks.has_launched = True
     # Middleware added later runs earlier: RequireLogin, then BodyLimit, then Admission.
-    app.add_middleware(Admission, limit=max_questions, paths=("/api/ask", "/api/search"))
+    app.add_middleware(Admission, limit=max_questions, paths=("/api/ask", "/api/search", "/v1/chat/completions"))
     # Questions, history and Gradio events are small; a body past this is refused unread.
     app.add_middleware(BodyLimit, limit=MAX_JSON_BODY, upload_limit=MAX_UPLOAD_FILES * inbox.max_bytes + MB,
                        upload_paths=("/api/documents", "/gradio_api/upload"))

@@ -22,7 +22,7 @@ Citation numbers start at 1, follow the order of first use, and one raw span has
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Protocol, Sequence
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -100,10 +100,14 @@ class Answerer(Protocol):
         Raises InputError when a model cannot be loaded."""
         ...
 
-    def answer(self, query: Query, hits: Sequence[Hit], index: SentenceIndex) -> Answer:
+    def answer(self, query: Query, hits: Sequence[Hit], index: SentenceIndex,
+               on_draft: Callable[[str], None] | None = None) -> Answer:
         """An answer to `query` from `hits` (best first), with citations into `index`'s
-        documents, or an abstention that lists the hits. Never raises for an unanswerable
-        question; raises InputError only when a model it needs cannot be loaded."""
+        documents, or an abstention that lists the hits. `on_draft`, when given, is called with
+        each piece of a draft as a generative answerer's model writes it (the returned, verified
+        answer replaces the draft; an extractive answerer never calls it). Never raises for an
+        unanswerable question or an unavailable language model (the answer says what happened);
+        raises InputError only when a local model it needs cannot be loaded."""
         ...
 
 
@@ -116,7 +120,8 @@ class ExtractiveAnswerer:
         if self.reranker is not None:
             self.reranker.warm_up()
 
-    def answer(self, query: Query, hits: Sequence[Hit], index: SentenceIndex) -> Answer:
+    def answer(self, query: Query, hits: Sequence[Hit], index: SentenceIndex,
+               on_draft: Callable[[str], None] | None = None) -> Answer:
         ranked = self.rank(query, hits, index)
         if not ranked:
             return Answer(query.question, NO_ANSWER, True, (), tuple(hits), {}, 0.0)

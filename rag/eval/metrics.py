@@ -85,4 +85,34 @@ class ModeResult:
         m["false_abstain"] = sum(1 for r in ans if r["abstained"]) / n
         m["ask_ms_p50"] = float(np.percentile(lat, 50))
         m["ask_ms_p95"] = float(np.percentile(lat, 95))
+        if any("answerer" in r for r in self.rows):
+            m.update(generative_metrics(self.rows))
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in m.items()}
+
+
+def generative_metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Metrics of a generative run (rows from rag.eval.run with `llm`):
+
+    - supported_share: the model's sentences kept as supported, over all it wrote;
+    - unsupported_shown: unsupported sentences that reached an answer text (must be 0);
+    - generative_share: answers in the model's words (verified); not_asked_share: the gate was
+      sure and the model was not asked; fallback_share: the model was asked but the extractive
+      answer is shown (down, timeout, garbage, declined, nothing supported), by reason in
+      fallback_<reason>;
+    - first_draft_ms_p50/p95: from the question to the model's first word on screen.
+    """
+    n = max(1, len(rows))
+    written = sum(r["n_sentences"] for r in rows)
+    out: dict[str, Any] = {
+        "supported_share": (sum(r["n_supported"] for r in rows) / written) if written else None,
+        "unsupported_shown": sum(r["unsupported_shown"] for r in rows),
+        "generative_share": sum(1 for r in rows if r["answerer"] == "generative") / n,
+        "not_asked_share": sum(1 for r in rows if r["fallback"] == "not_asked") / n,
+        "fallback_share": sum(1 for r in rows if r["fallback"] not in (None, "not_asked")) / n,
+    }
+    for reason in ("unreachable", "timeout", "bad_response", "unsupported", "off_question", "declined"):
+        out[f"fallback_{reason}"] = sum(1 for r in rows if r["fallback"] == reason) / n
+    first = [r["first_draft_ms"] for r in rows if r.get("first_draft_ms") is not None]
+    out["first_draft_ms_p50"] = float(np.percentile(first, 50)) if first else None
+    out["first_draft_ms_p95"] = float(np.percentile(first, 95)) if first else None
+    return out

@@ -11,12 +11,17 @@ from rag.eval.metrics import KS
 COLUMNS = ["hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "citation_support@1", "citation_support@any",
            "citations_valid", "answer_contains_gold", "abstain_unanswerable", "false_abstain",
            "ask_ms_p50", "ask_ms_p95", "ingest_s"]
+# Rows only a generative run has (rag.eval.metrics.generative_metrics); "–" in other columns.
+GENERATIVE_COLUMNS = ["supported_share", "unsupported_shown", "generative_share", "not_asked_share",
+                      "fallback_share", "fallback_unreachable", "fallback_timeout", "fallback_bad_response",
+                      "fallback_unsupported", "fallback_off_question", "fallback_declined", "first_draft_ms_p50", "first_draft_ms_p95"]
 
 
 def markdown_table(report: dict[str, Any]) -> str:
     modes = report["modes"]
     lines = ["| metric | " + " | ".join(modes) + " |", "|---|" + "---|" * len(modes)]
-    for col in ["n_questions", "n_unanswerable", *COLUMNS]:
+    extra = GENERATIVE_COLUMNS if any("supported_share" in m for m in modes.values()) else []
+    for col in ["n_questions", "n_unanswerable", *COLUMNS, *extra]:
         cells = []
         for m in modes.values():
             v = m.get(col)

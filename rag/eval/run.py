@@ -13,19 +13,28 @@ from rag.eval.datasets import Dataset, Question, load_folder, load_plain, sample
 from rag.eval.metrics import ModeResult, citation_supports, hit_rank, normalize_answer
 
 
-def run_questions(assistant, questions: list[Question], mode: str, k: int, show_progress: bool) -> ModeResult:
+def run_questions(assistant, questions: list[Question], mode: str, k: int, show_progress: bool,
+                  llm: bool = False) -> ModeResult:
+    """Ask every question in `mode`; with `llm`, through the generative answerer (the result is
+    named "<mode>+llm")."""
     snap = assistant.require_snapshot()
-    result = ModeResult(mode)
+    result = ModeResult(f"{mode}+llm" if llm else mode)
     # Every mode pays for its own query embeddings, or later modes would time a cache.
     assistant.embedder.clear_cache()
     items = questions
     if show_progress:
         from tqdm import tqdm
 
-        items = tqdm(questions, desc=f"eval {mode}", unit="q")
+        items = tqdm(questions, desc=f"eval {result.mode}", unit="q")
     for q in items:
+        first: list[float] = []
         t0 = time.perf_counter()
-        answer = assistant.ask(q.question, k=k, mode=mode)
+
+        def on_draft(_: str) -> None:
+            if not first:
+                first.append((time.perf_counter() - t0) * 1000)
+
+        answer = assistant.ask(q.question, k=k, mode=mode, llm=llm, on_draft=on_draft if llm else None)
         ms = (time.perf_counter() - t0) * 1000
         valid = [citation_problem_for(c, snap.raw_texts[c.doc_id]) is None for c in answer.citations]
         text = normalize_answer(answer.answer) if not answer.abstained else ""
@@ -38,8 +47,24 @@ def run_questions(assistant, questions: list[Question], mode: str, k: int, show_
             "contains_gold": bool(text) and any(normalize_answer(a) in text for a in q.answers if normalize_answer(a)),
             "answer": answer.answer, "ms": ms,
             "first_citation": answer.citations[0].quote if answer.citations else None,
+            **(_generative_row(answer, q, first[0] if first else None) if llm else {}),
         })
     return result
+
+
+def _generative_row(answer, q: Question, first_draft_ms: float | None) -> dict[str, Any]:
+    """What a generative answer adds to its row: who answered, why it fell back, its sentences
+    and whether any unsupported one reached the answer text, and the trace for calibration."""
+    # Only a generative answer's text is the model's; a fallback shows extractive sentences, which
+    # may equal a model sentence that copied a source verbatim.
+    shown = [s for s in answer.sentences if s.text and s.text in answer.answer] if answer.answerer.kind == "generative" else []
+    return {
+        "answerer": answer.answerer.kind, "fallback": answer.answerer.fallback, "message": answer.answerer.message,
+        "n_sentences": len(answer.sentences), "n_supported": sum(s.supported for s in answer.sentences),
+        "unsupported_shown": sum(not s.supported for s in shown), "first_draft_ms": first_draft_ms,
+        "sentences": [s.to_dict() for s in answer.sentences], "spans": [list(s) for s in q.spans],
+        "trace": answer.trace,
+    }
 
 
 @dataclass
@@ -94,9 +119,11 @@ def prepare(dataset_path: str | Path, index_dir: str | Path | None = None, holdo
 
 def evaluate(dataset_path: str | Path, index_dir: str | Path | None = None, limit: int | None = None,
              seed: int = 0, modes: tuple[str, ...] = ("hybrid",), holdout_docs: float = 0.0, k: int = 10,
-             show_progress: bool = False, embedder=None, split: str | None = None,
+             show_progress: bool = False, embedder=None, split: str | None = None, llm: bool = False,
              **settings: Any) -> dict[str, Any]:
-    """Run a question set; returns the report dict (config, per-mode metrics, per-question rows)."""
+    """Run a question set; returns the report dict (config, per-mode metrics, per-question rows).
+    With `llm`, every mode is also run through the generative answerer (RAG_LLM_URL), as a
+    column "<mode>+llm" beside the extractive one."""
     from rag import __version__ as rag_version
     from rag.retrieve.hybrid import MODES
 
@@ -108,13 +135,23 @@ def evaluate(dataset_path: str | Path, index_dir: str | Path | None = None, limi
     questions = sample(dataset.questions, limit, seed)
     assistant.warm_up()
     assistant.ask(questions[0].question, k=k)  # warm-up: model load is not question latency
-    results = [run_questions(assistant, questions, m, k, show_progress) for m in modes]
+    if llm:
+        assistant.answerer_for(True)  # no language model configured: say so before any work
+        # The server's first request also reads the fixed instructions into its cache.
+        assistant.ask(questions[0].question, k=k, llm=True)
+    results = []
+    for m in modes:
+        results.append(run_questions(assistant, questions, m, k, show_progress))
+        if llm:
+            results.append(run_questions(assistant, questions, m, k, show_progress, llm=True))
     snap = assistant.require_snapshot()
     ingest_s = round(prepared.ingest_s, 2)
     config = {
         "dataset": str(Path(dataset_path).resolve()), "dataset_kind": dataset.kind,
         "index": str(assistant.folder.path), "model": snap.manifest["model"], "encoder": assistant.settings.encoder,
         "reranker": assistant.settings.reranker,
+        **({"llm": {"url": assistant.settings.llm_url, "model": assistant.generative.model_id,
+                    "timeout_s": assistant.settings.llm_timeout}} if llm else {}),
         "chunking": snap.manifest["chunking"], "vector_store": snap.vector_store.kind, "k": k,
         "seed": seed, "limit": limit, "holdout_docs": holdout_docs, "split": split, "modes": list(modes),
         "documents": len(snap.documents), "chunks": len(snap.chunks), "ingest_s": ingest_s,

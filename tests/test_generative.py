@@ -1,0 +1,224 @@
+"""The generative answerer against scripted model servers: verification, renumbering, fallbacks.
+
+The replies are scripted (tests/fake_llm.py) so each test knows exactly what the model "said";
+everything else is real: the seed index, the MiniLM encoder, the cross-encoder, HTTP. The real
+model server (SmolLM2 through xllamacpp) is in tests/test_llm_server.py.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from conftest import assert_citations_verified, make_assistant
+from fake_llm import FakeLLM, Reply, number_of
+from rag.answer.prompt import DraftStream, parse_reply
+from rag.errors import InputError
+
+MISSILE_Q = "How long did the missile stay airborne?"
+AIRBORNE = "staying airborne for about 86 minutes"
+
+
+def llm_assistant(seed_assistant, embedder, url: str, **settings):
+    """An Assistant on the seed index whose language model is at `url`."""
+    return make_assistant(seed_assistant.folder.path, embedder, llm_url=url, **settings)
+
+
+def ask(seed_assistant, embedder, behaviour, question=MISSILE_Q, **settings):
+    with FakeLLM(behaviour) as fake:
+        assistant = llm_assistant(seed_assistant, embedder, fake.url, **settings)
+        drafts: list[str] = []
+        answer = assistant.ask(question, llm=True, on_draft=drafts.append)
+        return answer, fake, drafts
+
+
+def check_generative(answer) -> None:
+    """A generative answer: verified citations, every sentence in the text supported."""
+    assert answer.answerer.kind == "generative" and answer.answerer.fallback is None
+    assert_citations_verified(answer)
+    for s in answer.sentences:
+        assert (s.text in answer.answer) == s.supported, s
+        if s.supported:
+            assert s.citations and all(f"[{n}]" in answer.answer for n in s.citations)
+
+
+def test_a_supported_sentence_is_kept_and_its_citation_renumbered(seed_assistant, embedder):
+    answer, fake, drafts = ask(seed_assistant, embedder, lambda r: Reply(
+        f"The missile stayed airborne for about 86 minutes [{number_of(r, AIRBORNE)}]."))
+    check_generative(answer)
+    assert answer.answer == "The missile stayed airborne for about 86 minutes. [1]"
+    [c] = answer.citations
+    assert AIRBORNE in " ".join(c.quote.split()) and c.n == 1
+    [s] = answer.sentences
+    assert s.supported and s.cited_by == "model" and s.support > 0.5
+    assert "".join(drafts) == "The missile stayed airborne for about 86 minutes [%d]." % number_of(fake.requests[0], AIRBORNE)
+    d = answer.to_dict()
+    assert d["answerer"] == {"kind": "generative", "model": "fake-model", "fallback": None, "message": None}
+    assert d["sentences"][0]["supported"] is True and d["sentences"][0]["citations"] == [1]
+    # What the model was shown: fixed instructions, then numbered sentences and the question.
+    request = fake.requests[0]
+    assert request["temperature"] == 0 and request["stream"] is True
+    assert request["messages"][0]["role"] == "system" and "[4]" in request["messages"][0]["content"]
+    assert request["messages"][1]["content"].rstrip().endswith(f"Question: {MISSILE_Q}")
+
+
+def test_a_wrong_number_is_not_supported_and_the_extractive_answer_is_shown(seed_assistant, embedder):
+    answer, _, _ = ask(seed_assistant, embedder, lambda r: Reply(
+        f"The missile stayed airborne for about 96 minutes [{number_of(r, AIRBORNE)}]."))
+    assert answer.answerer.kind == "extractive" and answer.answerer.fallback == "unsupported"
+    assert "not supported" in answer.answerer.message or "supported" in answer.answerer.message
+    extractive = seed_assistant.ask(MISSILE_Q)
+    assert answer.answer == extractive.answer and not answer.abstained
+    assert_citations_verified(answer)
+    [s] = answer.sentences
+    assert not s.supported and "96" in s.problem and not s.citations
+    assert answer.to_dict()["sentences"][0]["supported"] is False
+
+
+def test_one_supported_and_one_made_up_sentence(seed_assistant, embedder):
+    answer, _, _ = ask(seed_assistant, embedder, lambda r: Reply(
+        f"The missile stayed airborne for about 86 minutes [{number_of(r, AIRBORNE)}]. "
+        f"It was launched from Antarctica by Napoleon [{number_of(r, AIRBORNE)}]."))
+    check_generative(answer)
+    assert "Napoleon" not in answer.answer and "86 minutes" in answer.answer
+    kept, dropped = answer.sentences
+    assert kept.supported and not dropped.supported and "Antarctica" in dropped.problem
+
+
+def test_a_citation_that_does_not_exist_is_replaced_by_the_sentence_that_supports_it(seed_assistant, embedder):
+    answer, _, _ = ask(seed_assistant, embedder, lambda r: Reply("The missile stayed airborne for about 86 minutes [9]."))
+    check_generative(answer)
+    [s] = answer.sentences
+    assert s.cited_by == "verifier" and AIRBORNE in " ".join(answer.citations[0].quote.split())
+
+
+def test_a_sentence_without_markers_is_attributed_or_dropped(seed_assistant, embedder):
+    answer, _, _ = ask(seed_assistant, embedder, lambda r: Reply("The missile stayed airborne for about 86 minutes."))
+    check_generative(answer)
+    assert answer.sentences[0].cited_by == "verifier"
+
+
+def test_the_model_declines_where_the_gate_says_answerable(seed_assistant, embedder):
+    answer, _, _ = ask(seed_assistant, embedder, lambda r: Reply("NO ANSWER"))
+    assert answer.answerer.fallback == "declined" and not answer.abstained
+    assert answer.answer == seed_assistant.ask(MISSILE_Q).answer
+
+
+def test_the_model_is_not_asked_when_the_gate_is_sure(seed_assistant, embedder):
+    answer, fake, _ = ask(seed_assistant, embedder, lambda r: Reply("Paris [1]."),
+                          question="What is the best recipe for sourdough bread?")
+    assert fake.requests == [] and answer.abstained and answer.answerer.fallback == "not_asked"
+    assert not answer.citations
+
+
+@pytest.mark.parametrize("reply,words", [
+    (Reply(raw=b"<html>gateway</html>", content_type="text/html"), "not JSON"),
+    (Reply(raw=b"data: {not json\n\n", content_type="text/event-stream"), "not JSON"),
+    (Reply(raw=b'data: {"object": "something else"}\n\n', content_type="text/event-stream"), "chat completion"),
+    (Reply(raw=b'{"choices": []}', content_type="application/json"), "chat completion"),
+    (Reply(status=500), "HTTP 500"),
+    (Reply(""), "could not be read"),
+])
+def test_garbage_from_the_server_gives_the_extractive_answer_and_says_so(seed_assistant, embedder, reply, words):
+    answer, _, _ = ask(seed_assistant, embedder, lambda r: reply)
+    assert answer.answerer.kind == "extractive" and answer.answerer.fallback == "bad_response"
+    assert words in answer.answerer.message
+    assert answer.answer == seed_assistant.ask(MISSILE_Q).answer
+    assert_citations_verified(answer)
+
+
+def test_a_server_that_is_down_gives_the_extractive_answer(seed_assistant, embedder):
+    from ui.server import free_port
+
+    assistant = llm_assistant(seed_assistant, embedder, f"http://127.0.0.1:{free_port()}/v1", llm_model="m")
+    t0 = time.perf_counter()
+    answer = assistant.ask(MISSILE_Q, llm=True)
+    assert time.perf_counter() - t0 < 10
+    assert answer.answerer.fallback == "unreachable" and "cannot reach" in answer.answerer.message
+    assert answer.answer == seed_assistant.ask(MISSILE_Q).answer and answer.citations
+
+
+def test_a_slow_server_times_out_into_the_extractive_answer(seed_assistant, embedder):
+    t0 = time.perf_counter()
+    answer, _, _ = ask(seed_assistant, embedder, lambda r: Reply("late", delay_s=5), llm_timeout=1.0, llm_model="m")
+    assert time.perf_counter() - t0 < 4
+    assert answer.answerer.fallback == "timeout" and "in time" in answer.answerer.message
+    assert answer.answer and answer.citations
+
+
+def test_a_server_that_stalls_mid_answer_times_out(seed_assistant, embedder):
+    answer, _, drafts = ask(seed_assistant, embedder, lambda r: Reply("The missile stayed", stall_s=5),
+                            llm_timeout=1.5, llm_model="m")
+    assert answer.answerer.fallback == "timeout" and drafts  # the draft had begun
+    assert answer.answer == seed_assistant.ask(MISSILE_Q).answer
+
+
+def test_busy_server_is_retried(seed_assistant, embedder):
+    calls: list[int] = []
+
+    def behaviour(request):
+        calls.append(1)
+        if len(calls) == 1:
+            return Reply(status=503)
+        return Reply(f"The missile stayed airborne for about 86 minutes [{number_of(request, AIRBORNE)}].")
+
+    answer, fake, _ = ask(seed_assistant, embedder, behaviour, llm_model="m")
+    check_generative(answer)
+    assert len(fake.requests) == 2
+
+
+def test_structured_output_is_dropped_when_the_server_refuses_it(seed_assistant, embedder):
+    from dataclasses import replace
+
+    from rag.answer.generative import GenerativeConfig
+
+    def behaviour(request):
+        if "response_format" in request:
+            return Reply(status=400)
+        return Reply('{"sentences": [{"text": "The missile stayed airborne for about 86 minutes.", "cites": [%d]}]}'
+                     % number_of(request, AIRBORNE))
+
+    with FakeLLM(behaviour) as fake:
+        assistant = llm_assistant(seed_assistant, embedder, fake.url, llm_model="m")
+        assistant.generative = replace(assistant.generative, config=GenerativeConfig(format="json"))
+        answer = assistant.ask(MISSILE_Q, llm=True)
+    check_generative(answer)
+    assert "response_format" in fake.requests[0] and "response_format" not in fake.requests[1]
+    assert answer.sentences[0].cited_by == "model"
+
+
+def test_llm_without_a_configured_server_is_a_clear_error(seed_assistant):
+    with pytest.raises(InputError, match="RAG_LLM_URL"):
+        seed_assistant.ask(MISSILE_Q, llm=True)
+
+
+def test_the_extractive_answer_is_unchanged_and_marked(seed_assistant):
+    d = seed_assistant.ask(MISSILE_Q).to_dict()
+    assert d["answerer"] == {"kind": "extractive", "model": None, "fallback": None, "message": None}
+    assert "sentences" not in d
+
+
+# -- reading replies -------------------------------------------------------------------------
+@pytest.mark.parametrize("text,claims", [
+    ("It flew 86 minutes [2].", [("It flew 86 minutes.", (2,))]),
+    ("It flew 86 minutes. [2] It went up 7,000 km [1][3].", [("It flew 86 minutes.", (2,)),
+                                                          ("It went up 7,000 km.", (1, 3))]),
+    ("It flew [1, 2] far.", [("It flew far.", (1, 2))]),
+    ('{"sentences": [{"text": "It flew.", "cites": [2]}]}', [("It flew.", (2,))]),
+    ('{"sentences": [{"text": "It flew.", "cites": [2]}, {"text": "It we', [("It flew.", (2,))]),
+])
+def test_replies_are_read_as_claims(text, claims):
+    assert [(c.text, c.cites) for c in parse_reply(text).claims] == claims
+
+
+def test_declines_are_read_as_declines():
+    assert parse_reply("NO ANSWER").declined and parse_reply('{"sentences": []}').declined
+    assert not parse_reply("").declined and not parse_reply("").claims
+
+
+def test_the_draft_of_a_json_reply_shows_only_its_text():
+    stream = DraftStream()
+    raw = '{"sentences": [{"text": "It flew \\"far\\".", "cites": [2]}, {"text": "Then it fell.", "cites": [1, 3]}]}'
+    shown = "".join(stream.feed(raw[i:i + 3]) for i in range(0, len(raw), 3))
+    assert shown == 'It flew "far". [2] Then it fell. [1][3]'
