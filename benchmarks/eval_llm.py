@@ -2,6 +2,7 @@
 
     python benchmarks/eval_llm.py --squad ../shared/data/squad-v1.1-dev --out eval-out-llm --readme README.md
     python benchmarks/eval_llm.py --tables-only --out eval-out-llm --readme README.md   # README from saved reports
+    python benchmarks/eval_llm.py --fitting --out eval-out-llm-fit   # the fitting sets, for tune_generative.py
 
 Starts the model server (rag/llm_server.py: Qwen2.5-Coder-1.5B-Instruct Q4_K_M, 1 thread) unless
 --llm-url names one, then runs `rag eval --llm` on the two REPORTING sets, each once:
@@ -37,12 +38,15 @@ ROWS = ["n_questions", "n_unanswerable", "answer_contains_gold", "citation_suppo
         "first_draft_ms_p95", "ask_ms_p50", "ask_ms_p95"]
 
 
-def run(squad: Path, out: Path, url: str, only: list[str]) -> None:
+def run(squad: Path, out: Path, url: str, only: list[str], fitting: bool = False) -> None:
     from rag.eval.report import write_report
     from rag.eval.run import evaluate
 
     jobs = {"natural": dict(dataset_path=ROOT / "eval" / "natural", split="report"),
             "squad": dict(dataset_path=squad, limit=300, seed=0, holdout_docs=0.15)}
+    if fitting:  # the sets choices are made on (benchmarks/tune_generative.py replays these runs)
+        jobs = {"natural": dict(dataset_path=ROOT / "eval" / "natural", split="tune"),
+                "squad": dict(dataset_path=squad, limit=200, seed=1, holdout_docs=0.15)}
     for name in only:
         t0 = time.perf_counter()
         report = evaluate(**jobs[name], modes=("hybrid",), k=10, show_progress=True, llm=True, llm_url=url)
@@ -110,6 +114,9 @@ def main() -> None:
     p.add_argument("--llm-url", help="an OpenAI-compatible server to use instead of starting the local model")
     p.add_argument("--only", default="natural,squad", help="comma-separated: natural,squad")
     p.add_argument("--tables-only", action="store_true", help="only (re)write the README block from saved reports")
+    p.add_argument("--fitting", action="store_true",
+                   help="run the FITTING sets instead (natural tuning part, 200 SQuAD seed-1 questions), for "
+                        "benchmarks/tune_generative.py; writes no README block")
     args = p.parse_args()
     if not args.tables_only:
         from rag.llm_server import LocalServer, model_path
@@ -117,10 +124,12 @@ def main() -> None:
         local = None if args.llm_url else LocalServer(model_path(args.model), alias=args.model)
         url = args.llm_url or local.start()
         try:
-            run(args.squad, args.out, url, [s.strip() for s in args.only.split(",") if s.strip()])
+            run(args.squad, args.out, url, [s.strip() for s in args.only.split(",") if s.strip()], args.fitting)
         finally:
             if local is not None:
                 local.stop()
+    if args.fitting:
+        return
     block = tables(args.out)
     print("\n" + block)
     if args.readme:

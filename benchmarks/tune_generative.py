@@ -5,8 +5,9 @@ question set's tuning part, SQuAD dev seed 1), which keep each model reply and t
 sentences it was shown (`trace`). Nothing here calls the model again: every choice is replayed
 on the stored replies, through the same code the answerer runs (GenerativeAnswerer.finish).
 
-    python benchmarks/tune_generative.py calibrate eval-out/tune-natural eval-out/tune-squad-s1
-    python benchmarks/tune_generative.py replay    eval-out/tune-natural eval-out/tune-squad-s1
+    python benchmarks/eval_llm.py --fitting --out eval-out-llm-fit   # stores the 1.5B model's replies
+    python benchmarks/tune_generative.py calibrate eval-out-llm-fit/natural eval-out-llm-fit/squad
+    python benchmarks/tune_generative.py replay    eval-out-llm-fit/natural eval-out-llm-fit/squad --margins=-,1,2,3
 
 `calibrate`: the support model of rag/answer/verify.py. Pairs (claim, numbered sentence) are
 labelled by rule from the model's own answers: a claim (one sentence of a reply) that contains
@@ -18,7 +19,7 @@ computes them (lexical, cosine, rerank); a logistic regression with balanced cla
 threshold is the lowest whose cross-validated precision is at least TARGET_PRECISION. It
 prints the lines to paste into rag/answer/verify.py.
 
-`replay`: with the support model in verify.py, each policy (gate floors) replayed over the
+`replay`: with the support model in verify.py, each policy (gate floors, relevance margins) replayed over the
 stored replies: answer_contains_gold, abstention on unanswerable questions, false abstention,
 share of supported sentences, fallbacks; next to the extractive answerer on the same questions.
 """
@@ -190,7 +191,7 @@ def calibrate(folders: list[str]) -> None:
 
 
 def replay(folders: list[str], floors: list[float], thresholds: list[float | None] = (None,),
-           types: tuple[bool, ...] = (True, False)) -> None:
+           types: tuple[bool, ...] = (True, False), margins: tuple[float | None, ...] = (None,)) -> None:
     from rag.answer.generative import GenerativeAnswerer, GenerativeConfig
     from rag.types import Answer
 
@@ -202,17 +203,17 @@ def replay(folders: list[str], floors: list[float], thresholds: list[float | Non
                + f" s{config['seed']}"].append((config, row))
     for name, items in by_set.items():
         print(f"\n{name}: {len(items)} questions")
-        print("  policy                        contains_gold  abstain_unans  false_abstain  supported_share  "
-              "generative  not_asked  fallback")
-        policies = [(f, t, r) for f in floors for t in thresholds for r in types]
-        for floor, threshold, require_type in policies:
+        print("  policy                                  contains_gold  abstain_unans  false_abstain  supported_share  "
+              "generative  not_asked  fallback  gen_no_gold")
+        policies = [(f, t, r, m) for f in floors for t in thresholds for r in types for m in margins]
+        for floor, threshold, require_type, margin in policies:
             stats = defaultdict(float)
             n_ans = n_una = 0
             written = supported = 0
             for config, row in items:
                 a, _ = indexes.assistant(config)
                 gen: GenerativeAnswerer = replace(a.generative, config=GenerativeConfig(
-                    gate_floor=floor, require_answer_type=require_type))
+                    gate_floor=floor, require_answer_type=require_type, relevance_margin=margin))
                 snap = a.require_snapshot()
                 query = a.query(row["question"])
                 hits = a.retriever(None, snap).retrieve(query, config["k"])
@@ -232,7 +233,10 @@ def replay(folders: list[str], floors: list[float], thresholds: list[float | Non
                 text = normalize_answer(answer.answer) if not answer.abstained else ""
                 if row["answerable"]:
                     n_ans += 1
-                    stats["gold"] += any(normalize_answer(g) in text for g in row["answers"] if normalize_answer(g))
+                    gold = any(normalize_answer(g) in text for g in row["answers"] if normalize_answer(g))
+                    stats["gold"] += gold
+                    # A model's answer without the gold one: wrong, or right in other words.
+                    stats["gen_no_gold"] += answer.answerer.kind == "generative" and not answer.abstained and not gold
                     stats["false"] += answer.abstained
                 else:
                     n_una += 1
@@ -243,11 +247,12 @@ def replay(folders: list[str], floors: list[float], thresholds: list[float | Non
                 stats["not_asked"] += answer.answerer.fallback == "not_asked"
                 stats["fallback"] += answer.answerer.fallback not in (None, "not_asked")
             n = max(1, n_ans + n_una)
-            label = f"floor={floor:g} thr={threshold if threshold is not None else 'cur'} type={'y' if require_type else 'n'}"
-            print(f"  {label:28s}  {stats['gold'] / max(1, n_ans):13.3f}  "
+            label = (f"floor={floor:g} thr={threshold if threshold is not None else 'cur'} "
+                     f"type={'y' if require_type else 'n'} margin={margin if margin is not None else '-'}")
+            print(f"  {label:38s}  {stats['gold'] / max(1, n_ans):13.3f}  "
                   f"{stats['abstain'] / max(1, n_una):13.3f}  {stats['false'] / max(1, n_ans):13.3f}  "
                   f"{supported / max(1, written):15.3f}  {stats['generative'] / n:10.3f}  {stats['not_asked'] / n:9.3f}  "
-                  f"{stats['fallback'] / n:8.3f}")
+                  f"{stats['fallback'] / n:8.3f}  {stats['gen_no_gold'] / max(1, n_ans):11.3f}")
         print("  (the extractive answerer on the same questions: the run's report, column without +llm)")
 
 
@@ -280,13 +285,15 @@ def main() -> None:
     sp.add_argument("--floors", default="0,0.05,0.1")
     sp.add_argument("--thresholds", default="", help="support thresholds to try (default: the one in verify.py)")
     sp.add_argument("--types", default="y,n", help="require the answer type: y, n or both")
+    sp.add_argument("--margins", default="-", help="relevance margins to try ('-': no check)")
     args = p.parse_args()
     if args.part == "calibrate":
         calibrate(args.folders)
     else:
         thresholds = [float(t) for t in args.thresholds.split(",") if t] or [None]
         types = tuple(t == "y" for t in args.types.split(","))
-        replay(args.folders, [float(f) for f in args.floors.split(",")], thresholds, types)
+        margins = tuple(None if m == "-" else float(m) for m in args.margins.split(","))
+        replay(args.folders, [float(f) for f in args.floors.split(",")], thresholds, types, margins)
 
 
 if __name__ == "__main__":

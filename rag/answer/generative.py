@@ -56,6 +56,14 @@ class GenerativeConfig:
     # many", a date for "when", a name for "who": rag/answer/answer_type.py); else the model
     # answered something else, and the extractive answer is shown (fallback "off_question").
     require_answer_type: bool = True
+    # The answer must rest on a sentence that answers the question nearly as well as the best one
+    # shown: at least one kept sentence cites a sentence whose reranked score (`Candidate.final`,
+    # what orders the extractive answer) is within this margin of the best. Else the model answered
+    # from a side sentence (a true statement that does not answer: "10 to 100 chloroplasts" to "How
+    # big is a chloroplast?", or the question's words pinned on another person), and the extractive
+    # answer is shown (fallback "off_question"). None: no check (also when there is no reranker).
+    # Chosen on the fitting sets by replaying stored replies (benchmarks/tune_generative.py).
+    relevance_margin: float | None = 2.0
 
 
 @dataclass(frozen=True)
@@ -168,6 +176,7 @@ class GenerativeAnswerer:
         key_of = {s.n: s.key for s in shown}
         numbers: dict[tuple[str, int, int], int] = {}
         citations: list[Citation] = []
+        cited_keys: set[tuple[str, int, int]] = set()
         sentences: list[AnswerSentence] = []
         parts: list[str] = []
         for claim, verdict in zip(claims, verdicts):
@@ -177,6 +186,7 @@ class GenerativeAnswerer:
             ns: list[int] = []
             for n in verdict.cites:
                 key = key_of[n]
+                cited_keys.add(key)
                 if key not in numbers:
                     numbers[key] = len(numbers) + 1
                     citations.append(_citation(numbers[key], asked.by_key[key], index))
@@ -188,6 +198,10 @@ class GenerativeAnswerer:
             return self._fallback(extractive, "unsupported", f"None of the language model's {len(claims)} sentences is "
                                   "supported by the numbered sentences. This is the extractive answer instead.",
                                   timings, trace, tuple(sentences))
+        if not self._rests_on_an_answer(asked, cited_keys):
+            return self._fallback(extractive, "off_question", "The language model's answer rests on sentences that "
+                                  "answer the question less well than the best one found. This is the extractive "
+                                  "answer instead.", timings, trace, tuple(sentences))
         kind = expected_type(asked.query.question)
         if self.config.require_answer_type and not holds(kind, " ".join(s.text for s in sentences if s.supported),
                                                          asked.query.question):
@@ -196,6 +210,16 @@ class GenerativeAnswerer:
                                   timings, trace, tuple(sentences))
         return Answer(asked.query.question, " ".join(parts), False, tuple(citations), asked.hits, timings,
                       extractive.confidence, Answerer(GENERATIVE, self.model_id), tuple(sentences), trace)
+
+    def _rests_on_an_answer(self, asked: Asked, cited_keys: set[tuple[str, int, int]]) -> bool:
+        margin = self.config.relevance_margin
+        finals = [c.final for c in asked.by_key.values() if c.final is not None]
+        # Where the gate alone would abstain, the best-ranked sentence is itself doubtful, and the
+        # fallback would be an abstention: the model's pick, verified, is trusted over the ranking.
+        if margin is None or not finals or asked.extractive.abstained:
+            return True
+        best = max(finals)
+        return any((f := asked.by_key[key].final) is not None and f >= best - margin for key in cited_keys)
 
     def _fallback(self, extractive: Answer, code: str, message: str, timings: dict[str, float] | None = None,
                   trace: dict[str, Any] | None = None, sentences: tuple[AnswerSentence, ...] = ()) -> Answer:
