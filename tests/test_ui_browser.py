@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -54,21 +55,28 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser, server):
+@contextmanager
+def local_page(browser, url: str):
+    """A page opened at `url` that must fetch nothing from other hosts (checked on exit)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     requested: list[str] = []
     context.on("request", lambda r: requested.append(r.url))
     page = context.new_page()
-    page.goto(server.url)
-    page.locator("#rag-question textarea").wait_for()
+    page.goto(url)
     yield page
     context.close()
-    own = urlsplit(server.url).netloc
+    own = urlsplit(url).netloc
     outside = [u for u in requested if urlsplit(u).scheme in ("http", "https", "ws", "wss")
                and urlsplit(u).netloc != own]
     assert not outside, f"the page fetched from other hosts: {outside}"
+
+
+@pytest.fixture
+def page(browser, server):
+    with local_page(browser, server.url) as page:
+        page.locator("#rag-question textarea").wait_for()
+        yield page
 
 
 def ask(page, question: str, turn: int = 1):
@@ -207,17 +215,8 @@ def test_password_login_then_chat(browser, tmp_path, embedder):
 
 
 def test_api_docs_render_from_local_assets(browser, server):
-    context = browser.new_context()
-    context.set_default_timeout(TIMEOUT_MS)
-    requested: list[str] = []
-    context.on("request", lambda r: requested.append(r.url))
-    page = context.new_page()
-    page.goto(f"{server.url}/docs")
-    page.locator(".opblock-summary-path", has_text="/api/ask").first.wait_for()
-    context.close()
-    own = urlsplit(server.url).netloc
-    outside = [u for u in requested if urlsplit(u).scheme in ("http", "https") and urlsplit(u).netloc != own]
-    assert not outside, f"the docs fetched from other hosts: {outside}"
+    with local_page(browser, f"{server.url}/docs") as page:
+        page.locator(".opblock-summary-path", has_text="/api/ask").first.wait_for()
 
 
 @pytest.fixture(scope="module")
@@ -238,30 +237,21 @@ def llm_server(server, embedder):
 
 
 def test_llm_toggle_shows_the_draft_then_the_verified_answer(browser, llm_server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    requested: list[str] = []
-    context.on("request", lambda r: requested.append(r.url))
-    page = context.new_page()
-    page.goto(llm_server.url)
-    page.locator("#rag-llm input[type=checkbox]").check()
-    page.locator("#rag-question textarea").fill("How long did the missile stay airborne?")
-    page.locator("#rag-ask").click()
-    draft = page.locator("#rag-chat .rag-draft")
-    draft.wait_for()
-    assert "not yet checked" in draft.inner_text()
-    answer = page.locator('#rag-chat .rag-answer[data-turn="1"]')
-    answer.wait_for()
-    assert page.locator("#rag-chat .rag-draft").count() == 0  # the draft was replaced
-    text = answer.locator(".rag-answer-text").inner_text()
-    assert "86 minutes" in text and "Napoleon" not in text
-    assert "Written by the language model" in answer.inner_text()
-    rejected = answer.locator(".rag-unsupported")
-    assert rejected.count() == 1 and "Not supported by the articles" in rejected.inner_text()
-    assert "Napoleon" in rejected.inner_text()
-    panel = open_citation(page, 1, 1)
-    assert "86 minutes" in panel.locator("mark.rag-cited").inner_text()
-    context.close()
-    own = urlsplit(llm_server.url).netloc
-    outside = [u for u in requested if urlsplit(u).scheme in ("http", "https", "ws", "wss") and urlsplit(u).netloc != own]
-    assert not outside, f"the page fetched from other hosts: {outside}"
+    with local_page(browser, llm_server.url) as page:
+        page.locator("#rag-llm input[type=checkbox]").check()
+        page.locator("#rag-question textarea").fill("How long did the missile stay airborne?")
+        page.locator("#rag-ask").click()
+        draft = page.locator("#rag-chat .rag-draft")
+        draft.wait_for()
+        assert "not yet checked" in draft.inner_text()
+        answer = page.locator('#rag-chat .rag-answer[data-turn="1"]')
+        answer.wait_for()
+        assert page.locator("#rag-chat .rag-draft").count() == 0  # the draft was replaced
+        text = answer.locator(".rag-answer-text").inner_text()
+        assert "86 minutes" in text and "Napoleon" not in text
+        assert "Written by the language model" in answer.inner_text()
+        rejected = answer.locator(".rag-unsupported")
+        assert rejected.count() == 1 and "Not supported by the articles" in rejected.inner_text()
+        assert "Napoleon" in rejected.inner_text()
+        panel = open_citation(page, 1, 1)
+        assert "86 minutes" in panel.locator("mark.rag-cited").inner_text()

@@ -24,13 +24,19 @@ pytestmark = pytest.mark.slow
 SECRET = "The vault combination of Kettleford bank is 4-8-15-16-23-42, said the manager.\n"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, embedder):
-    corpus = tmp_path_factory.mktemp("security-corpus")
+def seed_copy_assistant(tmp_path_factory, embedder, name: str):
+    """An assistant over a copy of the seeds (tests delete and re-add documents)."""
+    corpus = tmp_path_factory.mktemp(f"{name}-corpus")
     for f in SEEDS.iterdir():
         shutil.copy(f, corpus / f.name)
-    assistant = make_assistant(tmp_path_factory.mktemp("security") / "index", embedder)
+    assistant = make_assistant(tmp_path_factory.mktemp(name) / "index", embedder)
     assert assistant.ingest([corpus]).added
+    return assistant
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, embedder):
+    assistant = seed_copy_assistant(tmp_path_factory, embedder, "security")
     with ServerThread(create_app(assistant)) as url:
         with httpx.Client(base_url=url, timeout=60) as client:
             yield SimpleNamespace(url=url, assistant=assistant, http=client)
@@ -181,11 +187,7 @@ AUTH = ("ann", "s3cret")
 
 @pytest.fixture(scope="module")
 def locked(tmp_path_factory, embedder):
-    corpus = tmp_path_factory.mktemp("locked-corpus")
-    for f in SEEDS.iterdir():
-        shutil.copy(f, corpus / f.name)
-    assistant = make_assistant(tmp_path_factory.mktemp("locked") / "index", embedder)
-    assistant.ingest([corpus])
+    assistant = seed_copy_assistant(tmp_path_factory, embedder, "locked")
     app = create_app(assistant, credentials=AUTH)
     with ServerThread(app) as url:
         yield SimpleNamespace(url=url, app=app, assistant=assistant)
