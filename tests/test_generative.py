@@ -226,7 +226,8 @@ def test_the_draft_of_a_json_reply_shows_only_its_text():
 
 # -- an answer must rest on a sentence that answers the question ------------------------------
 def test_a_true_side_sentence_is_not_an_answer(seed_assistant, embedder):
-    # Found on the natural reporting set: the 1.5B model answered "How big is a chloroplast?" with
+    # Seen on the natural reporting set (the margin was then chosen on the fitting sets only):
+    # the 1.5B model answered "How big is a chloroplast?" with
     # "a typical cell contains about 10 to 100 chloroplasts", copied from a shown sentence. Every
     # word is supported, but it does not answer; the check compares the cited sentence's reranked
     # score with the best shown one's.

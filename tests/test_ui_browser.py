@@ -62,10 +62,12 @@ def local_page(browser, url: str):
     context.set_default_timeout(TIMEOUT_MS)
     requested: list[str] = []
     context.on("request", lambda r: requested.append(r.url))
-    page = context.new_page()
-    page.goto(url)
-    yield page
-    context.close()
+    try:
+        page = context.new_page()
+        page.goto(url)
+        yield page
+    finally:
+        context.close()
     own = urlsplit(url).netloc
     outside = [u for u in requested if urlsplit(u).scheme in ("http", "https", "ws", "wss")
                and urlsplit(u).netloc != own]
