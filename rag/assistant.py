@@ -240,24 +240,17 @@ class Assistant:
         """Write `snap` as the current version and serve it. When the write fails, the previous
         version stays current and what `snap`'s vector store wrote elsewhere (rows in a Milvus
         collection) is deleted; had this process died instead, the next writer deletes it."""
-        before = self._current_name()
+        before = self.folder.pointer_state()
         try:
             self.folder.write(snap)
         except BaseException:
             try:
-                if self._current_name() == before:  # never discard a version that did become current
+                if self.folder.pointer_state() == before:  # never discard a version that did become current
                     snap.vector_store.discard()
             except Exception:  # noqa: BLE001  the write's own error is the one to report
                 pass
             raise
         self._publish(snap)
-
-    def _current_name(self) -> str | None:
-        """What CURRENT names (None without an index), as text, even when that version is missing."""
-        try:
-            return (self.folder.path / "CURRENT").read_text(encoding="utf-8").strip()
-        except OSError:
-            return None
 
     def stats(self) -> dict[str, Any]:
         snap = self.require_snapshot()

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Sequence
 
 from rag.errors import RagError
+from rag.settings import cache_root
 
 SMOLLM2 = "smollm2-135m"
 QWEN = "qwen2.5-coder-1.5b"
@@ -73,10 +74,6 @@ class LocalServerError(RagError):
     """The local model cannot be found, assembled or started."""
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("RAG_CACHE_DIR") or Path.home() / ".cache" / "rag") / "llm"
-
-
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -99,7 +96,7 @@ def model_path(name: str, assemble: bool = True) -> Path:
         path = Path(spec.origin).parent / model.member
         _check(path, model)
         return path
-    path = cache_dir() / model.file_name
+    path = cache_root() / "llm" / model.file_name
     if path.exists() and path.stat().st_size == model.size and _verified_stamp(path).exists():
         return path
     if path.exists() and path.stat().st_size == model.size and sha256_of(path) == model.sha256:

@@ -107,6 +107,12 @@ class Settings:
         return replace(cls(), **values)
 
 
+def cache_root() -> Path:
+    """Where models built or assembled on this machine are kept: RAG_CACHE_DIR, default
+    ~/.cache/rag (the int8 encoder under onnx/, the local language model under llm/)."""
+    return Path(os.environ.get("RAG_CACHE_DIR") or Path.home() / ".cache" / "rag").expanduser()
+
+
 def _convert(name: str, type_name: str, value: str, var: str) -> Any:
     if type_name == "bool":
         if value.lower() in ("1", "true", "yes", "on"):
@@ -171,12 +177,6 @@ def make_generative(settings: Settings, embedder: Embedder, answerer: Answerer) 
     from rag.answer.llm import OpenAIChat
     from rag.rerank import make_reranker
 
-    if settings.llm_timeout <= 0:
-        raise InputError(f"RAG_LLM_TIMEOUT must be above 0 seconds. Currently, RAG_LLM_TIMEOUT={settings.llm_timeout:g}")
-    if settings.llm_retries < 0:
-        raise InputError(f"RAG_LLM_RETRIES must be 0 or more. Currently, RAG_LLM_RETRIES={settings.llm_retries}")
-    if not settings.llm_url.startswith(("http://", "https://")):
-        raise InputError(f"RAG_LLM_URL must be an http:// or https:// URL. Currently, RAG_LLM_URL={settings.llm_url!r}")
     base = answerer if isinstance(answerer, ExtractiveAnswerer) else ExtractiveAnswerer(make_reranker(settings.reranker))
     chat = OpenAIChat(settings.llm_url, settings.llm_model, settings.llm_api_key, timeout=settings.llm_timeout,
                       retries=settings.llm_retries, read_timeout=min(30.0, settings.llm_timeout))

@@ -49,6 +49,15 @@ def shared_answerer() -> ExtractiveAnswerer:
     return a
 
 
+def write_corpus(folder: Path, **articles: str) -> Path:
+    """A folder of articles: `name=text` as name.txt, and the seed article as seed.txt."""
+    folder.mkdir()
+    for name, text in articles.items():
+        (folder / f"{name}.txt").write_text(text)
+    shutil.copy(SEED_FILE, folder / "seed.txt")
+    return folder
+
+
 def make_assistant(index_dir: Path, embedder, **settings) -> Assistant:
     """An Assistant on the shared models (the session's embedder, the shared reranker)."""
     return Assistant(Settings(index_dir=index_dir, **settings), embedder=embedder, answerer=shared_answerer())

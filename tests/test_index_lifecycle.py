@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEED_FILE, make_assistant
+from conftest import make_assistant, write_corpus
 from rag import IndexMismatchError, IndexNotFoundError
 from rag.errors import CorruptIndexError, InputError
 from rag.store import IndexFolder
@@ -29,12 +29,7 @@ def _tree_hash(folder: Path) -> str:
 
 @pytest.fixture
 def corpus(tmp_path) -> Path:
-    d = tmp_path / "corpus"
-    d.mkdir()
-    (d / "alpha.txt").write_text(ARTICLE_A)
-    (d / "beta.txt").write_text(ARTICLE_B)
-    shutil.copy(SEED_FILE, d / "seed.txt")
-    return d
+    return write_corpus(tmp_path / "corpus", alpha=ARTICLE_A, beta=ARTICLE_B)
 
 
 def test_reingest_unchanged_embeds_nothing_and_keeps_bytes(corpus, tmp_path, embedder):

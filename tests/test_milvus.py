@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 
 pytest.importorskip("pymilvus", reason="the milvus extra is not installed")
 
-from conftest import SEED_FILE, assert_citations_verified, make_assistant  # noqa: E402
+from conftest import SEED_FILE, assert_citations_verified, make_assistant, write_corpus  # noqa: E402
 from rag.errors import BackendError  # noqa: E402
 from rag.store import IndexFolder  # noqa: E402
 from rag.store.milvus_store import MilvusStore, disconnect  # noqa: E402
@@ -31,12 +30,7 @@ GAMMA = "Gamma lake survey\n\nGamma lake is 80 metres deep. Trout live there all
 
 @pytest.fixture
 def corpus(tmp_path) -> Path:
-    d = tmp_path / "corpus"
-    d.mkdir()
-    (d / "alpha.txt").write_text(ALPHA)
-    (d / "beta.txt").write_text(BETA)
-    shutil.copy(SEED_FILE, d / "seed.txt")
-    return d
+    return write_corpus(tmp_path / "corpus", alpha=ALPHA, beta=BETA)
 
 
 def _milvus(index: Path, embedder):

@@ -41,7 +41,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rag.assistant import Assistant
 from rag.errors import BackendError, CorruptIndexError, IndexMismatchError, IndexNotFoundError, RagError
 from ui.openai_api import openai_router
-from ui.streaming import answer_events, sse_answer
+from ui.streaming import SSE_HEADERS, answer_events, sse_answer
 from ui.uploads import Inbox, Upload
 
 Credentials = tuple[str, str]
@@ -125,8 +125,7 @@ def api_router(assistant: Assistant, inbox: Inbox, credentials: Credentials | No
         # Checked before the stream starts: a bad request is a 4xx, not an event.
         assistant.check_ask(req.question, k=req.k, history=req.history, mode=req.mode, llm=req.llm)
         events = answer_events(assistant, req.question, k=req.k, history=req.history, mode=req.mode, llm=req.llm)
-        return StreamingResponse(sse_answer(events), media_type="text/event-stream",
-                                 headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
+        return StreamingResponse(sse_answer(events), media_type="text/event-stream", headers=SSE_HEADERS)
 
     @router.post("/search", summary="The best passages for a query")
     def search(req: SearchRequest) -> list[dict[str, Any]]:
@@ -138,11 +137,11 @@ def api_router(assistant: Assistant, inbox: Inbox, credentials: Credentials | No
 
     @router.post("/documents", summary="Upload and ingest .txt, .md, .html, .pdf or .docx articles")
     async def upload(files: list[UploadFile] = File(..., description="one or more article files")) -> Any:
+        if len(files) > MAX_UPLOAD_FILES:
+            return _error(413, f"{len(files)} files in one upload; the limit is {MAX_UPLOAD_FILES}")
         uploads, rejected = [], []
         for f in files:
             name = f.filename or ""
-            if len(files) > MAX_UPLOAD_FILES:
-                return _error(413, f"{len(files)} files in one upload; the limit is {MAX_UPLOAD_FILES}")
             if f.size is not None and f.size > inbox.max_bytes:  # do not read a huge file into memory
                 rejected.append(f"{name}: file is {f.size / 1e6:.1f} MB, over the "
                                 f"{inbox.max_bytes / 1e6:.1f} MB limit (RAG_MAX_FILE_MB)")

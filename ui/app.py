@@ -24,7 +24,7 @@ from rag.ingest import SUPPORTED_SUFFIXES
 from rag.retrieve.hybrid import MODES
 from rag.types import Answer
 from ui import render
-from ui.streaming import ANSWER, DRAFT, answer_events
+from ui.streaming import ANSWER, DRAFT, answer_events, error_message
 from ui.uploads import Inbox, Upload
 
 EXAMPLES = [
@@ -191,8 +191,7 @@ def build_blocks(assistant: Assistant, inbox: Inbox) -> gr.Blocks:
             elif kind == ANSWER:
                 answer = value
             else:
-                raise gr.Error(render.esc(value if isinstance(value, RagError) else
-                                          f"internal error ({type(value).__name__}); the server log has the details"))
+                raise gr.Error(render.esc(error_message(value)))
         turn = len(turns) + 1
         passages = cited_passages(assistant, answer)
         turns.append({"question": answer.question, "answer": answer.answer,

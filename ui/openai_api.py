@@ -41,7 +41,7 @@ from rag.assistant import Assistant
 from rag.errors import InputError
 from rag.types import Answer
 from ui.auth import basic_matches, bearer_matches
-from ui.streaming import ANSWER, DRAFT, answer_events, error_message
+from ui.streaming import ANSWER, DRAFT, SSE_HEADERS, answer_events, error_message
 
 EXTRACTIVE_MODEL, GENERATIVE_MODEL = "rag", "rag-llm"
 HISTORY_MESSAGES = 20  # of the conversation sent as history (the core reads only the last question)
@@ -127,7 +127,7 @@ def openai_router(assistant: Assistant, credentials: Credentials | None = None) 
         assistant.check_ask(question, history=history, llm=llm)
         events = answer_events(assistant, question, history=history, llm=llm)
         return StreamingResponse(completion_chunks(events, req.model), media_type="text/event-stream",
-                                 headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
+                                 headers=SSE_HEADERS)
 
     return router
 

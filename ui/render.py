@@ -237,15 +237,19 @@ def answer_html(answer: Answer, passages: Sequence[Passage], turn: int) -> str:
 def draft_turn_html(question: str, draft: str) -> str:
     """A question with the model's draft as it streams in: plain text, marked as not yet checked;
     the verified answer replaces it."""
-    return (f'<div class="rag-turn"><div class="rag-question"><span class="rag-role">You</span>'
-            f'<p>{esc(question)}</p></div><div class="rag-answer rag-draft">'
-            f'<div class="rag-answerer">Draft from the language model, not yet checked against the articles…</div>'
-            f'<p class="rag-answer-text">{esc(draft) or "…"}</p></div></div>')
+    return _turn(question, '<div class="rag-answer rag-draft">'
+                           '<div class="rag-answerer">Draft from the language model, not yet checked against the '
+                           f'articles…</div><p class="rag-answer-text">{esc(draft) or "…"}</p></div>')
 
 
 def turn_html(question: str, answer: Answer, passages: Sequence[Passage], turn: int) -> str:
+    return _turn(question, answer_html(answer, passages, turn))
+
+
+def _turn(question: str, answer_part: str) -> str:
+    """One exchange: the question, then `answer_part` (HTML)."""
     return (f'<div class="rag-turn"><div class="rag-question"><span class="rag-role">You</span>'
-            f"<p>{esc(question)}</p></div>{answer_html(answer, passages, turn)}</div>")
+            f"<p>{esc(question)}</p></div>{answer_part}</div>")
 
 
 def conversation_html(turns: Sequence[str]) -> str:

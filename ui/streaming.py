@@ -18,6 +18,8 @@ from rag.assistant import Assistant
 from rag.errors import RagError
 
 DRAFT, ANSWER, ERROR = "draft", "answer", "error"
+# Response headers of an event stream: no caching, and no buffering by a proxy in front.
+SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
 def answer_events(assistant: Assistant, question: str, k: int | None = None, history: list[Any] | None = None,

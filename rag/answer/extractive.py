@@ -214,16 +214,20 @@ def rerank_text(c: Candidate) -> str:
     return f"{title}. {c.sentence.text}" if title else c.sentence.text
 
 
+def citation_of(n: int, c: Candidate, index: SentenceIndex) -> Citation:
+    """Citation number `n` for candidate sentence `c`: the exact raw span of that sentence."""
+    chunk = c.hit.chunk
+    return Citation(n=n, doc_id=chunk.doc_id, title=chunk.title, source=index.source_of(chunk.doc_id),
+                    start=c.sentence.start, end=c.sentence.end, quote=c.sentence.text)
+
+
 def compose(chosen: list[Candidate], index: SentenceIndex) -> tuple[str, list[Citation]]:
     numbers: dict[tuple[str, int, int], int] = {}
     citations: list[Citation] = []
     parts = []
     for c in chosen:
-        chunk = c.hit.chunk
         if c.key not in numbers:
             numbers[c.key] = len(numbers) + 1
-            citations.append(Citation(n=numbers[c.key], doc_id=chunk.doc_id, title=chunk.title,
-                                      source=index.source_of(chunk.doc_id), start=c.sentence.start,
-                                      end=c.sentence.end, quote=c.sentence.text))
+            citations.append(citation_of(numbers[c.key], c, index))
         parts.append(f"{c.sentence.text} [{numbers[c.key]}]")
     return " ".join(parts), citations

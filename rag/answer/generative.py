@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
 from rag.answer.answer_type import expected_type, holds
-from rag.answer.extractive import AnswerConfig, Candidate, ExtractiveAnswerer, SentenceIndex
+from rag.answer.extractive import AnswerConfig, Candidate, ExtractiveAnswerer, SentenceIndex, citation_of
 from rag.answer.llm import ChatModel, ModelError
 from rag.answer.prompt import (FORMATS, SYSTEM_JSON, SYSTEM_TEXT, DraftStream, PromptConfig, Shown, is_decline,
                                number_sentences, parse_reply, reply_schema, user_message)
@@ -189,7 +189,7 @@ class GenerativeAnswerer:
                 cited_keys.add(key)
                 if key not in numbers:
                     numbers[key] = len(numbers) + 1
-                    citations.append(_citation(numbers[key], asked.by_key[key], index))
+                    citations.append(citation_of(numbers[key], asked.by_key[key], index))
                 if numbers[key] not in ns:
                     ns.append(numbers[key])
             sentences.append(AnswerSentence(claim.text, True, tuple(ns), None, verdict.support, verdict.cited_by))
@@ -231,12 +231,6 @@ def _source(shown: Shown, c: Candidate, index: SentenceIndex) -> Source:
     vectors = index.sentence_vectors_of(c.hit.row) if c.hit.row >= 0 else None
     vector = vectors[c.index] if vectors is not None and len(vectors) > c.index else None
     return Source(shown.n, c.sentence.text, c.hit.chunk.title, vector)
-
-
-def _citation(n: int, c: Candidate, index: SentenceIndex) -> Citation:
-    chunk = c.hit.chunk
-    return Citation(n=n, doc_id=chunk.doc_id, title=chunk.title, source=index.source_of(chunk.doc_id),
-                    start=c.sentence.start, end=c.sentence.end, quote=c.sentence.text)
 
 
 def _snippet(text: str, n: int = 80) -> str:

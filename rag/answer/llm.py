@@ -34,7 +34,7 @@ from typing import Any, Callable, Protocol
 
 import httpx
 
-from rag.errors import RagError
+from rag.errors import InputError, RagError
 
 RETRY_STATUS = frozenset({429, 502, 503, 504})
 
@@ -97,11 +97,13 @@ class OpenAIChat:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        # The settings' checks (rag/settings.py make_generative builds this from RAG_LLM_*).
+        if self.timeout <= 0:
+            raise InputError(f"RAG_LLM_TIMEOUT must be above 0 seconds. Currently, RAG_LLM_TIMEOUT={self.timeout:g}")
+        if self.retries < 0:
+            raise InputError(f"RAG_LLM_RETRIES must be 0 or more. Currently, RAG_LLM_RETRIES={self.retries}")
         if not self.base_url.startswith(("http://", "https://")):
-            raise RagError(f"RAG_LLM_URL must start with http:// or https://. Currently, RAG_LLM_URL={self.base_url!r}")
-        if self.timeout <= 0 or self.retries < 0:
-            raise RagError(f"RAG_LLM_TIMEOUT must be above 0 and RAG_LLM_RETRIES at least 0. Currently, "
-                           f"{self.timeout:g} and {self.retries}")
+            raise InputError(f"RAG_LLM_URL must be an http:// or https:// URL. Currently, RAG_LLM_URL={self.base_url!r}")
         self.base_url = self.base_url.rstrip("/")
 
     @property

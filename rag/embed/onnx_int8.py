@@ -35,13 +35,10 @@ import numpy as np
 
 from rag.embed.base import DEFAULT_MODEL, QueryCache, canonical_model_id, resolve_model_path
 from rag.errors import InputError
+from rag.settings import cache_root
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 EXPORT_VERSION = 3  # bump when the exported graph changes, so caches are rebuilt
-
-
-def cache_root() -> Path:
-    return Path(os.environ.get("RAG_CACHE_DIR") or Path.home() / ".cache" / "rag").expanduser()
 
 
 def model_fingerprint(model_dir: Path) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from rag.answer.generative import FALLBACKS, NOT_ASKED
 from rag.eval.datasets import Question
 from rag.types import Answer
 
@@ -90,6 +91,10 @@ class ModeResult:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in m.items()}
 
 
+# Why the model was asked but the extractive answer is shown ("not_asked" is an abstention).
+FALLBACK_REASONS = tuple(r for r in FALLBACKS if r != NOT_ASKED)
+
+
 def generative_metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Metrics of a generative run (rows from rag.eval.run with `llm`):
 
@@ -110,7 +115,7 @@ def generative_metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "not_asked_share": sum(1 for r in rows if r["fallback"] == "not_asked") / n,
         "fallback_share": sum(1 for r in rows if r["fallback"] not in (None, "not_asked")) / n,
     }
-    for reason in ("unreachable", "timeout", "bad_response", "unsupported", "off_question", "declined"):
+    for reason in FALLBACK_REASONS:
         out[f"fallback_{reason}"] = sum(1 for r in rows if r["fallback"] == reason) / n
     first = [r["first_draft_ms"] for r in rows if r.get("first_draft_ms") is not None]
     out["first_draft_ms_p50"] = float(np.percentile(first, 50)) if first else None

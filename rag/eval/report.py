@@ -6,15 +6,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rag.eval.metrics import KS
+from rag.eval.metrics import FALLBACK_REASONS, KS
 
 COLUMNS = ["hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "citation_support@1", "citation_support@any",
            "citations_valid", "answer_contains_gold", "abstain_unanswerable", "false_abstain",
            "ask_ms_p50", "ask_ms_p95", "ingest_s"]
 # Rows only a generative run has (rag.eval.metrics.generative_metrics); "–" in other columns.
 GENERATIVE_COLUMNS = ["supported_share", "unsupported_shown", "generative_share", "not_asked_share",
-                      "fallback_share", "fallback_unreachable", "fallback_timeout", "fallback_bad_response",
-                      "fallback_unsupported", "fallback_off_question", "fallback_declined", "first_draft_ms_p50", "first_draft_ms_p95"]
+                      "fallback_share", *(f"fallback_{r}" for r in FALLBACK_REASONS),
+                      "first_draft_ms_p50", "first_draft_ms_p95"]
 
 
 def markdown_table(report: dict[str, Any]) -> str:
