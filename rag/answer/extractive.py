@@ -29,7 +29,7 @@ import numpy as np
 from rag.answer.abstain import Evidence
 from rag.answer.answer_type import expected_type, holds, question_names
 from rag.rerank import Reranker
-from rag.text.lexical import coverage, question_terms, terms
+from rag.text.lexical import Coverage, question_terms, terms
 from rag.types import Answer, Citation, Hit, Query, Sentence
 
 NO_ANSWER = "The articles do not say. The closest passages are listed under the answer."
@@ -135,7 +135,7 @@ class ExtractiveAnswerer:
     def candidates(self, query: Query, hits: Sequence[Hit], index: SentenceIndex) -> list[Candidate]:
         """Every distinct sentence of the top hits with its cheap score, best first."""
         cfg = self.config
-        q_terms = question_terms(query.text)
+        cover = Coverage(question_terms(query.text), index.idf, index.unknown_idf)
         vectors = [v for v in (query.vector, query.question_vector) if v is not None]
         top_score = max((h.score for h in hits), default=0.0)
         kind = expected_type(query.question)
@@ -149,8 +149,7 @@ class ExtractiveAnswerer:
             for j, sentence in enumerate(hit.chunk.sentences):
                 s_terms = sentence_terms[j]
                 with_previous = s_terms | sentence_terms[j - 1] if j else s_terms
-                cov = ((1 - cfg.context_share) * coverage(q_terms, s_terms, index.idf, index.unknown_idf)
-                       + cfg.context_share * coverage(q_terms, with_previous, index.idf, index.unknown_idf))
+                cov = (1 - cfg.context_share) * cover(s_terms) + cfg.context_share * cover(with_previous)
                 c = Candidate(hit, j, sentence, s_terms, None if sims is None else float(sims[j]), cov, prior,
                               type_ok=holds(kind, sentence.text, query.question))
                 c.cheap = (c.cosine or 0.0) + cfg.coverage_weight * cov + cfg.prior_weight * prior

@@ -26,7 +26,7 @@ import numpy as np
 
 from rag.errors import InputError
 from rag.store import Snapshot
-from rag.text.lexical import coverage, question_terms, terms
+from rag.text.lexical import Coverage, question_terms, terms
 from rag.types import Hit, Query
 
 MODES = ("hybrid", "dense", "lexical")
@@ -93,9 +93,8 @@ def best_sentence_cosine(snapshot: Snapshot, rows: np.ndarray, vectors: list[np.
 
 def best_sentence_coverage(snapshot: Snapshot, rows: np.ndarray, q_terms: set[str]) -> np.ndarray:
     """For each row, the share of the question's idf mass found in its best sentence."""
-    idf, unknown = snapshot.idf, snapshot.unknown_idf
-    return np.array([max((coverage(q_terms, st, idf, unknown) for st in snapshot.sentence_terms(int(r))),
-                         default=0.0) for r in rows], dtype=np.float32)
+    cover = Coverage(q_terms, snapshot.idf, snapshot.unknown_idf)
+    return np.array([max(map(cover, snapshot.sentence_terms(int(r))), default=0.0) for r in rows], dtype=np.float32)
 
 
 def max_bm25(snapshot: Snapshot, q_terms: list[str]) -> float:

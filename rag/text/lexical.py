@@ -51,15 +51,23 @@ def question_terms(text: str) -> set[str]:
     return set(terms(text)) - _question_stems()
 
 
-def coverage(query_terms: set[str], sentence_terms: frozenset[str], idf: dict[str, float],
-             unknown_idf: float) -> float:
-    """Share of the query's idf mass whose terms occur in the sentence (0..1).
+class Coverage:
+    """Share of a query's idf mass whose terms occur in a sentence (0..1): `Coverage(q, idf,
+    unknown)(sentence_terms)`. The query's weights are looked up once, since one question is
+    scored against hundreds of sentences.
 
     A query term no article contains weighs `unknown_idf` (the idf of a term with df = 0):
     it is the rarest evidence there is, and ignoring it would make a question about something
     absent look fully covered by the few words it shares with the articles.
     """
-    total = sum(idf.get(t, unknown_idf) for t in query_terms)
-    if total <= 0:
-        return 0.0
-    return sum(idf.get(t, unknown_idf) for t in query_terms & sentence_terms) / total
+
+    def __init__(self, query_terms: set[str], idf: dict[str, float], unknown_idf: float) -> None:
+        self.query_terms = query_terms
+        self.weights = {t: idf.get(t, unknown_idf) for t in query_terms}
+        self.total = sum(self.weights.values())
+
+    def __call__(self, sentence_terms: frozenset[str]) -> float:
+        if self.total <= 0:
+            return 0.0
+        weights = self.weights
+        return sum(weights[t] for t in self.query_terms & sentence_terms) / self.total
