@@ -41,3 +41,6 @@ def test_the_names_a_question_asks_about():
     assert question_names("What happened in 1348?") == ["1348"]
     assert question_names("How high did the missile go?") == []
     assert question_names("Who was Harvard's first president?") == ["Harvard's"]
+    # Typed in capitals, a question's capitals do not mark names; its years still count.
+    assert question_names("HOW MANY CHINESE TROOPS ARE IN RUSSIA?") == []
+    assert question_names("WHAT HAPPENED IN 1348?") == ["1348"]

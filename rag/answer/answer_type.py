@@ -64,5 +64,14 @@ _NOT_NAMES = frozenset("What Who Whom Whose When Where Why How Which Is Are Was 
 
 def question_names(question: str) -> list[str]:
     """The names and years a question mentions ("How many Chinese troops are in Russia?" ->
-    ["Chinese", "Russia"]): what the evidence must talk about for the question to be answered."""
-    return [m.group(0) for m in _QUESTION_NAME.finditer(question) if m.group(0) not in _NOT_NAMES]
+    ["Chinese", "Russia"]): what the evidence must talk about for the question to be answered.
+
+    Names are told by their capital letter, so a question typed in capitals throughout says
+    nothing about names: only its years count ("WHO LED OPEC IN 1973?" -> ["1973"]). Otherwise
+    every word of it would be a "name" the evidence must mention, and answerable questions would
+    be refused (natural tuning part typed in capitals: false_abstain 0.154, against 0.086 as
+    written; with this rule 0.086 both ways)."""
+    found = [m.group(0) for m in _QUESTION_NAME.finditer(question) if m.group(0) not in _NOT_NAMES]
+    if not any(ch.islower() for ch in question):
+        return [w for w in found if w[0].isdigit()]
+    return found
