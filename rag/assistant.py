@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from rag.answer.extractive import Answerer
-from rag.conversation import check_history, retrieval_query
+from rag.conversation import as_question, check_history, retrieval_query
 from rag.embed import Embedder, canonical_model_id
 from rag.errors import IndexNotFoundError, InputError, RagError
 from rag.indexer import IngestReport, Progress, ingest, remove_document
@@ -271,11 +271,12 @@ class Assistant:
         """The Query retrieval and answering see: the search text (a follow-up gets the earlier
         question in front) and, unless the mode is lexical, its embedding."""
         mode = check_mode(mode or self.settings.mode)
-        text = retrieval_query(question, history)
+        asked = as_question(question)
+        text = retrieval_query(asked, history)
         if mode == "lexical":
             return Query(question, text)
         vector = self.embedder.embed_query(text)
-        question_vector = self.embedder.embed_query(question) if text != question else None
+        question_vector = self.embedder.embed_query(asked) if text != asked else None
         return Query(question, text, vector, question_vector)
 
     def retriever(self, mode: str | None = None, snapshot: Snapshot | None = None) -> Retriever:

@@ -76,6 +76,16 @@ def is_follow_up(question: str) -> bool:
     return bool(_OPENER.match(question) or _REFERRING.search(question) or len(terms(question)) <= 2)
 
 
+def as_question(text: str) -> str:
+    """`text` ending in a question mark, as the models read a question. People often leave it
+    out ("how high did the missile go"), and both MiniLM and the reranker score a question
+    without one differently: on the natural tuning part with every mark removed, hit@1 fell
+    from 0.769 to 0.718 and false abstentions rose from 0.086 to 0.103. With the mark put back
+    here, every answer and confidence is the same as for the questions as written."""
+    text = text.rstrip()
+    return text if text.endswith(("?", "？")) else f"{text}?"
+
+
 def retrieval_query(question: str, history: Iterable[Any] | None) -> str:
     earlier = previous_questions(history)
     if earlier and is_follow_up(question):

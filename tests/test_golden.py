@@ -116,6 +116,18 @@ def test_paraphrased_questions_cite_the_sentence_that_answers(seed_assistant, qu
     assert any(cited in q for q in quotes), answer.answer
 
 
+@pytest.mark.parametrize("typed", ["how high did the missile go", "HOW HIGH DID THE MISSILE GO?",
+                                   "How high did the missile go ?"])
+def test_the_answer_does_not_depend_on_case_or_the_question_mark(seed_assistant, typed):
+    # People leave out the question mark or type in capitals; the models are uncased, and the
+    # question mark is put back before they read the question (rag.conversation.as_question).
+    expected = seed_assistant.ask("How high did the missile go?")
+    answer = seed_assistant.ask(typed)
+    assert answer.question == typed
+    assert (answer.answer, answer.citations) == (expected.answer, expected.citations)
+    assert answer.confidence == pytest.approx(expected.confidence, abs=1e-6)
+
+
 def test_without_a_reranker_answers_still_come_with_verified_citations(seed_assistant, embedder, tmp_path):
     from rag import Assistant, Settings
 

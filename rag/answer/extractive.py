@@ -28,6 +28,7 @@ import numpy as np
 
 from rag.answer.abstain import Evidence
 from rag.answer.answer_type import expected_type, holds, question_names
+from rag.conversation import as_question
 from rag.rerank import Reranker
 from rag.text.lexical import Coverage, question_terms, terms
 from rag.types import Answer, Citation, Hit, Query, Sentence
@@ -165,7 +166,7 @@ class ExtractiveAnswerer:
         head, tail = ranked[: self.config.rerank_top], ranked[self.config.rerank_top :]
         # The question alone, not the search text: for a follow-up the context found the passage,
         # the question itself says which sentence ("And how far did it fly?").
-        scores = self.reranker.score(query.question, [rerank_text(c) for c in head])
+        scores = self.reranker.score(as_question(query.question), [rerank_text(c) for c in head])
         blend = self.config.rerank_blend
         head = [replace(c, rerank=float(s), final=float(s) + blend * c.cheap) for c, s in zip(head, scores)]
         head.sort(key=lambda c: (-c.final, c.hit.rank, c.sentence.start))
