@@ -192,7 +192,7 @@ def calibrate(folders: list[str]) -> None:
 
 def replay(folders: list[str], floors: list[float], thresholds: list[float | None] = (None,),
            types: tuple[bool, ...] = (True, False), margins: tuple[float | None, ...] = (None,)) -> None:
-    from rag.answer.generative import GenerativeAnswerer, GenerativeConfig
+    from rag.answer.generative import NOT_ASKED, GenerativeAnswerer, GenerativeConfig
     from rag.types import Answer
 
     indexes = Indexes()
@@ -244,8 +244,8 @@ def replay(folders: list[str], floors: list[float], thresholds: list[float | Non
                 written += len(answer.sentences)
                 supported += sum(s.supported for s in answer.sentences)
                 stats["generative"] += answer.answerer.kind == "generative"
-                stats["not_asked"] += answer.answerer.fallback == "not_asked"
-                stats["fallback"] += answer.answerer.fallback not in (None, "not_asked")
+                stats["not_asked"] += answer.answerer.fallback == NOT_ASKED
+                stats["fallback"] += answer.answerer.fallback not in (None, NOT_ASKED)
             n = max(1, n_ans + n_una)
             label = (f"floor={floor:g} thr={threshold if threshold is not None else 'cur'} "
                      f"type={'y' if require_type else 'n'} margin={margin if margin is not None else '-'}")

@@ -112,8 +112,8 @@ def generative_metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "supported_share": (sum(r["n_supported"] for r in rows) / written) if written else None,
         "unsupported_shown": sum(r["unsupported_shown"] for r in rows),
         "generative_share": sum(1 for r in rows if r["answerer"] == "generative") / n,
-        "not_asked_share": sum(1 for r in rows if r["fallback"] == "not_asked") / n,
-        "fallback_share": sum(1 for r in rows if r["fallback"] not in (None, "not_asked")) / n,
+        "not_asked_share": sum(1 for r in rows if r["fallback"] == NOT_ASKED) / n,
+        "fallback_share": sum(1 for r in rows if r["fallback"] not in (None, NOT_ASKED)) / n,
     }
     for reason in FALLBACK_REASONS:
         out[f"fallback_{reason}"] = sum(1 for r in rows if r["fallback"] == reason) / n
