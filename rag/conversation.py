@@ -80,8 +80,9 @@ def as_question(text: str) -> str:
     """`text` ending in a question mark, as the models read a question. People often leave it
     out ("how high did the missile go"), and both MiniLM and the reranker score a question
     without one differently: on the natural tuning part with every mark removed, hit@1 fell
-    from 0.769 to 0.718 and false abstentions rose from 0.086 to 0.103. With the mark put back
-    here, every answer and confidence is the same as for the questions as written."""
+    from 0.769 to 0.718 and false abstentions rose from 0.086 to 0.103 (benchmarks/question_forms.py
+    on the code before this). With the mark put back here, the metrics are those of the questions
+    as written."""
     text = text.rstrip()
     return text if text.endswith(("?", "？")) else f"{text}?"
 

@@ -1,0 +1,115 @@
+"""A tried abstention signal, not shipped: an "answerability head" on the cross-encoder.
+
+For every fitting question (SQuAD dev seed 1 and the natural tuning part, as tune_retrieval.py
+loads them), the 4 sentences the answerer reranks are read by the cross-encoder once more with its
+pooled 384-d vector exposed (the same forward pass as the shipped logit). A logistic model over
+that vector learns "this sentence holds a gold answer", with out-of-fold predictions from 5 folds
+grouped by article. Then the shipped abstention model (rag/answer/abstain.py) is fitted again with
+the head's score of the best sentence as a fifth feature, at the same false-abstention limits
+(SQuAD 0.07, natural 0.10), and printed next to the shipped four features. README "Retrieval
+quality: what was measured" quotes it.
+
+    .venv/bin/python benchmarks/answerability_head.py
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import tune_retrieval as tr  # noqa: E402
+from rag.answer.extractive import AnswerConfig, ExtractiveAnswerer, rerank_text  # noqa: E402
+from rag.rerank.cross_encoder import INPUTS, model_dir  # noqa: E402
+from rag.retrieve.hybrid import FusionConfig  # noqa: E402
+
+POOLED = "/bert/pooler/activation/Tanh_output_0"  # the vector the model's own classifier reads
+
+
+def pooled_session():
+    import onnx
+    import onnxruntime as ort
+
+    m = onnx.load(str(model_dir() / "model.onnx"))
+    m.graph.output.append(onnx.helper.make_tensor_value_info(POOLED, onnx.TensorProto.FLOAT, None))
+    o = ort.SessionOptions()
+    o.intra_op_num_threads = 2
+    return ort.InferenceSession(m.SerializeToString(), o, providers=["CPUExecutionProvider"])
+
+
+def pooled(sess, tokenizer, question: str, passages: list[str]) -> np.ndarray:
+    enc = tokenizer.encode_batch([(question, p) for p in passages])
+    width = max(len(e.ids) for e in enc)
+    feeds = {k: np.zeros((len(enc), width), np.int64) for k in INPUTS}
+    for r, e in enumerate(enc):
+        feeds["input_ids"][r, : len(e.ids)] = e.ids
+        feeds["attention_mask"][r, : len(e.ids)] = e.attention_mask
+        feeds["token_type_ids"][r, : len(e.ids)] = e.type_ids
+    return sess.run([POOLED], feeds)[0]
+
+
+def abstention(rows: list[dict], cols: list[str]) -> str:
+    """The shipped fit (tune_retrieval.abstain_part) on these features: rates at its threshold."""
+    from sklearn.linear_model import LogisticRegression
+
+    sets = np.array([r["set"] for r in rows])
+    y = np.array([r["y"] for r in rows])
+    w = np.zeros(len(rows))
+    for s in ("squad", "natural"):
+        for label in (0, 1):
+            m = (sets == s) & (y == label)
+            w[m] = 1.0 / max(1, m.sum())
+    X = np.array([[r[c] for c in cols] for r in rows])
+    p = LogisticRegression(C=10.0, max_iter=5000).fit(X, y, sample_weight=w * len(w)).predict_proba(X)[:, 1]
+    threshold = 0.0
+    for t in np.linspace(0.01, 0.99, 99):
+        if all(np.mean(p[(sets == s) & (y == 1)] < t) <= lim for s, lim in (("squad", 0.07), ("natural", 0.10))):
+            threshold = t
+    return "  ".join(f"{s} false_abstain {np.mean(p[(sets == s) & (y == 1)] < threshold):.3f} abstain "
+                     f"{np.mean(p[(sets == s) & (y == 0)] < threshold):.3f}" for s in ("squad", "natural"))
+
+
+def main() -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    assistants, items = tr.load_sets(2000)
+    tr.retrieve_all(assistants, items, FusionConfig())
+    reranker = tr.CachedReranker(assistants["squad"].answerer.reranker)
+    reranker.warm_up()
+    answerer = ExtractiveAnswerer(reranker, AnswerConfig())
+    sess, tokenizer = pooled_session(), reranker.reranker._tokenizer
+    questions, vectors, gold, groups, best = [], [], [], [], []
+    for it in items:
+        ranked = answerer.rank(it.query, it.hits, it.snap) if it.hits else []
+        if not ranked:
+            continue
+        head = ranked[: answerer.config.rerank_top]  # the reranked few, best first
+        e = answerer.evidence(it.query, ranked, it.snap)
+        questions.append({"set": it.set, "y": int(it.question.answerable), "rerank": e.rerank,
+                          "type_miss": float(not e.type_ok), "name_miss": float(not e.names_ok),
+                          "cosine": e.cosine or 0.0})
+        best.append(len(gold))  # row of this question's best sentence
+        vectors.append(pooled(sess, tokenizer, it.question.question, [rerank_text(c) for c in head]))
+        gold += [int(tr.is_gold(it, c)) for c in head]
+        groups += [it.question.doc_id or it.question.id] * len(head)
+    reranker.save()
+    X, g = np.vstack(vectors), np.array(gold)
+    oof = np.zeros(len(g))
+    for train, test in GroupKFold(5).split(X, g, np.array(groups)):
+        oof[test] = LogisticRegression(C=0.1, max_iter=3000).fit(X[train], g[train]).decision_function(X[test])
+    for q, row in zip(questions, best):
+        q["head"] = float(oof[row])
+    print(f"{len(questions)} fitting questions, {len(g)} reranked sentences ({g.mean():.3f} hold a gold answer)")
+    print(f"  shipped (rerank, type, names, cosine):  {abstention(questions, ['rerank', 'type_miss', 'name_miss', 'cosine'])}")
+    print(f"  + answerability head of the best:       "
+          f"{abstention(questions, ['rerank', 'type_miss', 'name_miss', 'cosine', 'head'])}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""The natural question set typed as people type: without question marks, and in capitals.
+
+Writes each variant of eval/natural (same articles and index, same gold answers, only the question
+text changed) to build/question-forms/<variant>/ and runs `rag eval` on it, hybrid mode, for the tuning
+part (where choices are made) and the reporting part. rag/conversation.py `as_question` and
+rag/answer/answer_type.py `question_names` quote the tuning part's rows.
+
+    .venv/bin/python benchmarks/question_forms.py [--splits tune,report]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rag.eval.report import write_report  # noqa: E402
+from rag.eval.run import evaluate  # noqa: E402
+
+VARIANTS = {
+    "as written": lambda q: q,
+    "no question mark": lambda q: q.rstrip().rstrip("?").rstrip(),
+    "capitals": lambda q: q.upper(),
+}
+METRICS = ("hit@1", "hit@5", "citation_support@1", "answer_contains_gold", "abstain_unanswerable", "false_abstain")
+
+
+def write_variant(name: str, change, out: Path) -> Path:
+    src = ROOT / "eval" / "natural"
+    folder = out / name.replace(" ", "-")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    articles = [json.loads(line) for line in (src / "articles.jsonl").read_text().splitlines() if line.strip()]
+    for a in articles:  # paths are relative to the set's folder
+        a["path"] = str((src / a["path"]).resolve())
+    (folder / "articles.jsonl").write_text("".join(json.dumps(a) + "\n" for a in articles))
+    rows = [json.loads(line) for line in (src / "questions.jsonl").read_text().splitlines() if line.strip()]
+    for r in rows:
+        r["question"] = change(r["question"])
+    (folder / "questions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return folder
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--splits", default="tune,report")
+    p.add_argument("--out", type=Path, default=ROOT / "build" / "question-forms")
+    args = p.parse_args()
+    print(f"{'split':7s} {'variant':18s} " + " ".join(f"{m:>20s}" for m in METRICS))
+    for split in args.splits.split(","):
+        for name, change in VARIANTS.items():
+            folder = write_variant(name, change, args.out)
+            report = evaluate(dataset_path=folder, index_dir=args.out / "index", split=split, modes=("hybrid",), k=10)
+            write_report(report, folder / f"eval-{split}")
+            m = report["modes"]["hybrid"]
+            print(f"{split:7s} {name:18s} " + " ".join(f"{m[k]:20.3f}" for k in METRICS), flush=True)
+
+
+if __name__ == "__main__":
+    main()
