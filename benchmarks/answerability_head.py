@@ -54,22 +54,10 @@ def pooled(sess, tokenizer, question: str, passages: list[str]) -> np.ndarray:
 
 
 def abstention(rows: list[dict], cols: list[str]) -> str:
-    """The shipped fit (tune_retrieval.abstain_part) on these features: rates at its threshold."""
-    from sklearn.linear_model import LogisticRegression
-
+    """The shipped fit (tune_retrieval.fit_abstention) on these features: rates at its threshold."""
+    _, p, threshold = tr.fit_abstention(rows, cols, {"squad": 0.07, "natural": 0.10})
     sets = np.array([r["set"] for r in rows])
     y = np.array([r["y"] for r in rows])
-    w = np.zeros(len(rows))
-    for s in ("squad", "natural"):
-        for label in (0, 1):
-            m = (sets == s) & (y == label)
-            w[m] = 1.0 / max(1, m.sum())
-    X = np.array([[r[c] for c in cols] for r in rows])
-    p = LogisticRegression(C=10.0, max_iter=5000).fit(X, y, sample_weight=w * len(w)).predict_proba(X)[:, 1]
-    threshold = 0.0
-    for t in np.linspace(0.01, 0.99, 99):
-        if all(np.mean(p[(sets == s) & (y == 1)] < t) <= lim for s, lim in (("squad", 0.07), ("natural", 0.10))):
-            threshold = t
     return "  ".join(f"{s} false_abstain {np.mean(p[(sets == s) & (y == 1)] < threshold):.3f} abstain "
                      f"{np.mean(p[(sets == s) & (y == 0)] < threshold):.3f}" for s in ("squad", "natural"))
 

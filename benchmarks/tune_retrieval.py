@@ -203,9 +203,31 @@ def sentence_part(items: list[Item], reranker: CachedReranker) -> None:
 
 
 # -- part 3: abstention -----------------------------------------------------------------------
-def abstain_part(items: list[Item], answerer: ExtractiveAnswerer, max_false: dict[str, float]) -> None:
+def fit_abstention(rows: list[dict], cols: list[str], max_false: dict[str, float]):
+    """The logistic model over `cols` of the rows (each with "set" and "y" = answerable), its
+    probabilities, and the highest threshold that keeps false abstentions within `max_false` on
+    every set. Each set weighs the same in the fit, and answerable and unanswerable weigh the
+    same within it."""
     from sklearn.linear_model import LogisticRegression
 
+    sets = np.array([r["set"] for r in rows])
+    y = np.array([r["y"] for r in rows])
+    w = np.zeros(len(rows))
+    for s in ("squad", "natural"):
+        for label in (0, 1):
+            m = (sets == s) & (y == label)
+            w[m] = 1.0 / max(1, m.sum())
+    X = np.array([[r[c] for c in cols] for r in rows])
+    model = LogisticRegression(C=10.0, max_iter=5000).fit(X, y, sample_weight=w * len(w))
+    p = model.predict_proba(X)[:, 1]
+    threshold = 0.0
+    for t in np.linspace(0.01, 0.99, 99):
+        if all(np.mean(p[(sets == s) & (y == 1)] < t) <= max_false[s] for s in ("squad", "natural")):
+            threshold = t
+    return model, p, threshold
+
+
+def abstain_part(items: list[Item], answerer: ExtractiveAnswerer, max_false: dict[str, float]) -> None:
     rows = []
     for it in items:
         ranked = answerer.rank(it.query, it.hits, it.snap) if it.hits else []
@@ -223,12 +245,6 @@ def abstain_part(items: list[Item], answerer: ExtractiveAnswerer, max_false: dic
     (CACHE / "abstain_rows.json").write_text(json.dumps(rows))
     sets = np.array([r["set"] for r in rows])
     y = np.array([r["y"] for r in rows])
-    # Each set weighs the same in the fit, and answerable and unanswerable weigh the same within it.
-    w = np.zeros(len(rows))
-    for s in ("squad", "natural"):
-        for label in (0, 1):
-            m = (sets == s) & (y == label)
-            w[m] = 1.0 / max(1, m.sum())
     models = {  # the name of each model in rag/answer/abstain.py and its features
         "RERANK_MODEL": ["rerank", "type_miss", "name_miss", "cosine"],
         "RERANK_LEXICAL_MODEL": ["rerank", "type_miss", "name_miss"],
@@ -237,13 +253,7 @@ def abstain_part(items: list[Item], answerer: ExtractiveAnswerer, max_false: dic
     }
     print(f"\n== abstention: logistic models; threshold: the highest with false abstentions <= {max_false} ==")
     for name, cols in models.items():
-        X = np.array([[r[c] for c in cols] for r in rows])
-        model = LogisticRegression(C=10.0, max_iter=5000).fit(X, y, sample_weight=w * len(w))
-        p = model.predict_proba(X)[:, 1]
-        threshold = 0.0
-        for t in np.linspace(0.01, 0.99, 99):
-            if all(np.mean(p[(sets == s) & (y == 1)] < t) <= max_false[s] for s in ("squad", "natural")):
-                threshold = t
+        model, p, threshold = fit_abstention(rows, cols, max_false)
         coefs = {c: round(float(v), 3) for c, v in zip(cols, model.coef_[0])}
         print(f"  {name} = {{'intercept': {model.intercept_[0]:.3f}, {', '.join(f'{k!r}: {v}' for k, v in coefs.items())},"
               f" 'threshold': {threshold:.2f}}}")
