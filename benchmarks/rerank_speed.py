@@ -1,13 +1,14 @@
 """The cross-encoder's time per question under ONNX Runtime settings that were tried to make it
-faster (README "Queries at 10k and 100k chunks"), each with the shipped batch of 4 pairs.
+faster (README "Queries at 10k and 100k chunks"), on the pairs the answerer reranks (up to 4).
 
 Variants, run interleaved so the machine's drift hits each alike; p50 ms per question over real
-natural-question pairs (question + the 4 sentences the answerer reranks, from the seed article):
-  shipped          intra-op threads sleep when idle, one batch of 4
+natural-question pairs (question + the sentences the answerer reranks, from the seed article):
+  shipped          intra-op threads sleep when idle, one batch
   spin             threads spin between operators (session.intra_op.allow_spinning=1)
   spin+stop        spin, and stop spinning at the end of each run (session.force_spinning_stop)
   fused            ONNX Runtime's transformer optimizer (Gelu, SkipLayerNormalization fusions)
   batch 1, batch 2 pairs per run (less padding, more runs)
+  1 thread         one intra-op thread (no thread wake-ups, half the cores)
 With --busy, one CPU-bound process runs beside the benchmark, as another job on the same cores.
 
     .venv/bin/python benchmarks/rerank_speed.py [--busy] [--questions 30] [--rounds 4]
@@ -36,11 +37,11 @@ def spin_forever() -> None:
         pass
 
 
-def session(path: str, entries: dict[str, str]):
+def session(path: str, entries: dict[str, str], threads: int = 2):
     import onnxruntime as ort
 
     o = ort.SessionOptions()
-    o.intra_op_num_threads = 2
+    o.intra_op_num_threads = threads
     o.inter_op_num_threads = 1
     for k, v in entries.items():
         o.add_session_config_entry(k, v)
@@ -48,7 +49,7 @@ def session(path: str, entries: dict[str, str]):
 
 
 def reranked_pairs(n: int) -> list[tuple[str, list[str]]]:
-    """(question, the 4 passages the answerer gives the reranker) for n natural questions."""
+    """(question, the passages the answerer gives the reranker) for n natural questions."""
     from rag import Assistant, Settings
     from rag.answer.extractive import rerank_text
 
@@ -60,8 +61,8 @@ def reranked_pairs(n: int) -> list[tuple[str, list[str]]]:
     for r in rows:
         if r["doc_id"] == "north-korea-kursk-icbm" and len(out) < n:
             q = a.query(r["question"])
-            cands = a.answerer.candidates(q, a.retriever().retrieve(q, 10), a.require_snapshot())[:4]
-            out.append((r["question"], [rerank_text(c) for c in cands]))
+            ranked = a.answerer.rank(q, a.retriever().retrieve(q, 10), a.require_snapshot())
+            out.append((r["question"], [rerank_text(c) for c in ranked if c.rerank is not None]))
     return out
 
 
@@ -85,6 +86,7 @@ def main() -> None:
         "fused": (session(fused, sleep), 16),
         "batch 1": (session(src, sleep), 1),
         "batch 2": (session(src, sleep), 2),
+        "1 thread": (session(src, sleep, threads=1), 16),
     }
     encoders = {}
     for name, (sess, batch) in variants.items():
@@ -109,7 +111,7 @@ def main() -> None:
     finally:
         if hog:
             hog.terminate()
-    print(f"cross-encoder ms per question (4 pairs), p50 over {args.rounds} x {len(pairs)} questions"
+    print(f"cross-encoder ms per question (up to 4 pairs), p50 over {args.rounds} x {len(pairs)} questions"
           f"{', one busy process beside it' if args.busy else ''}:")
     for name, ts in times.items():
         print(f"  {name:10s} {np.percentile(ts, 50):6.2f}")

@@ -25,6 +25,7 @@ import argparse
 import hashlib
 import itertools
 import json
+import math
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -78,6 +79,7 @@ class CachedReranker:
         self.model_id = reranker.model_id
         self.path = CACHE / "rerank.json"
         self.scores = json.loads(self.path.read_text()) if self.path.is_file() else {}
+        self.pairs_read = 0  # sentences the answerer asked about, cached or not
 
     @staticmethod
     def key(question: str, passage: str) -> str:
@@ -87,6 +89,7 @@ class CachedReranker:
         self.reranker.warm_up()
 
     def score(self, question: str, passages) -> np.ndarray:
+        self.pairs_read += len(passages)
         missing = [p for p in passages if self.key(question, p) not in self.scores]
         if missing:
             for p, s in zip(missing, self.reranker.score(question, missing)):
@@ -179,7 +182,7 @@ def is_gold(it: Item, c: Candidate) -> bool:
 def sentence_part(items: list[Item], reranker: CachedReranker) -> None:
     """The answerer's own ranking (rag/answer/extractive.py) under each configuration."""
     answerable = [it for it in items if it.question.answerable]
-    base = AnswerConfig()
+    base = replace(AnswerConfig(), rerank_within=math.inf)  # the grid reads the top N whatever their score
     t0 = time.perf_counter()
     # Every candidate through the reranker once, so the grid below reads the cache only.
     everything = ExtractiveAnswerer(reranker, replace(base, rerank_top=100))
@@ -200,6 +203,21 @@ def sentence_part(items: list[Item], reranker: CachedReranker) -> None:
             first = by_set(answerable, lambda it, a=answerer: float(is_gold(it, a.rank(it.query, it.hits, it.snap)[0]))
                            if it.hits else 0.0)
             print(f"      {name:28s} {fmt(first)}")
+    print("  shipped cheap score and blend; the top 4 by cheap score, only those within W of the best:")
+    for within in (math.inf, 0.5, 0.4, 0.3, 0.25, 0.2, 0.15, 0.1):
+        answerer = ExtractiveAnswerer(reranker, replace(AnswerConfig(), rerank_within=within))
+        reranker.pairs_read = 0
+        first = by_set(answerable, lambda it, a=answerer: float(is_gold(it, a.rank(it.query, it.hits, it.snap)[0]))
+                       if it.hits else 0.0)
+        per_question = reranker.pairs_read / sum(1 for it in answerable if it.hits)
+        print(f"      W = {within:<4}  first {fmt(first)}  contains_gold {fmt(by_set(answerable, lambda it, a=answerer: contains_gold(it, a)))}"
+              f"  sentences read per question {per_question:.2f}")
+
+
+def contains_gold(it: Item, answerer: ExtractiveAnswerer) -> float:
+    """1.0 when the sentences the answerer would show hold a gold answer (answerable questions)."""
+    text = normalize_answer(" ".join(c.sentence.text for c in answerer.choose(answerer.rank(it.query, it.hits, it.snap))))
+    return float(any(normalize_answer(x) in text for x in it.question.answers if normalize_answer(x)))
 
 
 # -- part 3: abstention -----------------------------------------------------------------------
@@ -281,11 +299,8 @@ def follow_part(items: list[Item], answerer: ExtractiveAnswerer) -> None:
         def chosen(it: Item, a=a) -> list[Candidate]:
             return a.choose(a.rank(it.query, it.hits, it.snap))
 
-        def contains(it: Item) -> float:
-            text = normalize_answer(" ".join(c.sentence.text for c in chosen(it)))
-            return float(any(normalize_answer(x) in text for x in it.question.answers if normalize_answer(x)))
-
-        print(f"  max {max_sentences} sentences, margin {margin}: contains_gold {fmt(by_set(answerable, contains))}"
+        print(f"  max {max_sentences} sentences, margin {margin}: contains_gold "
+              f"{fmt(by_set(answerable, lambda it, a=a: contains_gold(it, a)))}"
               f"  sentences {fmt(by_set(answerable, lambda it: float(len(chosen(it)))))}")
 
 

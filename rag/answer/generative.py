@@ -24,6 +24,8 @@ answered, and whatever the model writes there must pass the same verification.
 
 from __future__ import annotations
 
+import math
+
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -94,9 +96,9 @@ class GenerativeAnswerer:
             raise InputError(f"unknown reply format {self.config.format!r}; use one of {', '.join(FORMATS)} "
                              f"(RAG_LLM_FORMAT)")
         # Ranks more sentences with the cross-encoder than the extractive answer needs: the
-        # model reads up to `prompt.max_sentences` of them.
-        self._ranker = ExtractiveAnswerer(self.base.reranker,
-                                          replace(self.base.config, rerank_top=self.config.rerank_top))
+        # model reads up to `prompt.max_sentences` of them, whatever their cheap score.
+        self._ranker = ExtractiveAnswerer(self.base.reranker, replace(
+            self.base.config, rerank_top=self.config.rerank_top, rerank_within=math.inf))
 
     @property
     def model_id(self) -> str:
