@@ -15,6 +15,9 @@ Recall@10 of the ANN index against exact search is measured twice: on the synthe
 at each size, and on real embeddings only (dev sentences and questions, as many as embed in
 reasonable time), at the IVF parameters chosen for that size and at the 1M operating point.
 
+The cross-encoder's margin (AnswerConfig.rerank_within) is timed against reading the cheap
+score's top 4, the same questions alternately with each, so their ratio comes from one run.
+
     python benchmarks/query.py [--sizes 10000,100000,1000000] [--queries 200] [--out bench-out]
 """
 
@@ -240,7 +243,33 @@ def time_questions(snap, embedder, ask_qs, search_qs, warm_qs):
     stage_ms["answer_with_rerank"] = float(np.mean(answer_stage))
     stage_ms["fusion"] = stage_ms["ask_total"] - stage_ms["answer_with_rerank"] - sum(
         stage_ms[k] for k in ("embed_query", "faiss_search", "bm25_scores", "bm25_top"))
+    stage_ms.update(margin_ab(assistant, embedder, ask_qs))
     return ask_ms, search_ms, answered, stage_ms
+
+
+def margin_ab(assistant, embedder, questions: list[str]) -> dict[str, float]:
+    """`ask` p50 with the shipped answerer, whose cross-encoder reads only sentences within
+    AnswerConfig.rerank_within of the best cheap score, and with one that reads the cheap score's
+    top 4 whatever their scores (the previous release), alternating question by question and
+    which goes first, so the machine's drift hits both alike: a ratio from one run."""
+    from dataclasses import replace
+
+    shipped = assistant.answerer
+    every = replace(shipped, config=replace(shipped.config, rerank_within=float("inf")))
+    ms: dict[str, list[float]] = {"margin": [], "top4": []}
+    try:
+        for i, q in enumerate(questions):
+            pair = [("margin", shipped), ("top4", every)]
+            for name, answerer in pair if i % 2 else pair[::-1]:
+                assistant.answerer = answerer
+                embedder.clear_cache()  # both pay for the question's embedding
+                t = time.perf_counter()
+                assistant.ask(q)
+                ms[name].append((time.perf_counter() - t) * 1000)
+    finally:
+        assistant.answerer = shipped
+    margin, top4 = (float(np.percentile(ms[k], 50)) for k in ("margin", "top4"))
+    return {"ab_ask_p50_margin": margin, "ab_ask_p50_top4": top4, "ab_ratio": margin / top4}
 
 
 
@@ -349,6 +378,9 @@ def main(argv: list[str] | None = None) -> int:
     print("\nwhere the time goes (mean ms per question):")
     print(table(stage_rows, ["n_chunks", "query_encoder", "embed_query", "faiss_search", "bm25_scores", "bm25_top",
                              "fusion", "answer_with_rerank", "ask_total"]))
+    print("\nthe cross-encoder's margin (AnswerConfig.rerank_within), interleaved with reading the top 4 "
+          "(ask p50 ms, the same questions):")
+    print(table(stage_rows, ["n_chunks", "query_encoder", "ab_ask_p50_margin", "ab_ask_p50_top4", "ab_ratio"]))
     print("\nbytes per chunk by part:")
     print(table([{"n_chunks": r["n_chunks"], **{k: v / r["n_chunks"] for k, v in r["bytes"].items()},
                   "rss_delta/chunk": r["rss_delta_bytes"] / r["n_chunks"],
