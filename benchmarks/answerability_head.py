@@ -1,8 +1,8 @@
 """A tried abstention signal, not shipped: an "answerability head" on the cross-encoder.
 
 For every fitting question (SQuAD dev seed 1 and the natural tuning part, as tune_retrieval.py
-loads them), the 4 sentences the answerer reranks are read by the cross-encoder once more with its
-pooled 384-d vector exposed (the same forward pass as the shipped logit). A logistic model over
+loads them), the sentences the answerer reranks (up to 4) are read by the cross-encoder once more
+with its pooled 384-d vector exposed (the same forward pass as the shipped logit). A logistic model over
 that vector learns "this sentence holds a gold answer", with out-of-fold predictions from 5 folds
 grouped by article. Then the shipped abstention model (rag/answer/abstain.py) is fitted again with
 the head's score of the best sentence as a fifth feature, at the same false-abstention limits
@@ -24,11 +24,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import tune_retrieval as tr  # noqa: E402
-from rag.answer.extractive import AnswerConfig, ExtractiveAnswerer, rerank_text  # noqa: E402
+from rag.answer.extractive import rerank_text  # noqa: E402
 from rag.rerank.cross_encoder import INPUTS, model_dir  # noqa: E402
-from rag.retrieve.hybrid import FusionConfig  # noqa: E402
 
 POOLED = "/bert/pooler/activation/Tanh_output_0"  # the vector the model's own classifier reads
+LIMITS = {"squad": 0.07, "natural": 0.10}  # the issue's false-abstention targets, as the shipped fit
 
 
 def pooled_session():
@@ -53,31 +53,18 @@ def pooled(sess, tokenizer, question: str, passages: list[str]) -> np.ndarray:
     return sess.run([POOLED], feeds)[0]
 
 
-def abstention(rows: list[dict], cols: list[str]) -> str:
-    """The shipped fit (tune_retrieval.fit_abstention) on these features: rates at its threshold."""
-    _, p, threshold = tr.fit_abstention(rows, cols, {"squad": 0.07, "natural": 0.10})
-    sets = np.array([r["set"] for r in rows])
-    y = np.array([r["y"] for r in rows])
-    return "  ".join(f"{s} false_abstain {np.mean(p[(sets == s) & (y == 1)] < threshold):.3f} abstain "
-                     f"{np.mean(p[(sets == s) & (y == 0)] < threshold):.3f}" for s in ("squad", "natural"))
-
-
 def main() -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
 
-    assistants, items = tr.load_sets(2000)
-    tr.retrieve_all(assistants, items, FusionConfig())
-    reranker = tr.CachedReranker(assistants["squad"].answerer.reranker)
-    reranker.warm_up()
-    answerer = ExtractiveAnswerer(reranker, AnswerConfig())
+    items, reranker, answerer = tr.fitting_answerer()
     sess, tokenizer = pooled_session(), reranker.reranker._tokenizer
     questions, vectors, gold, groups, best = [], [], [], [], []
     for it in items:
         ranked = answerer.rank(it.query, it.hits, it.snap) if it.hits else []
         if not ranked:
             continue
-        head = ranked[: answerer.config.rerank_top]  # the reranked few, best first
+        head = [c for c in ranked if c.rerank is not None]  # the reranked few, best first
         e = answerer.evidence(it.query, ranked, it.snap)
         questions.append({"set": it.set, "y": int(it.question.answerable), "rerank": e.rerank,
                           "type_miss": float(not e.type_ok), "name_miss": float(not e.names_ok),
@@ -94,9 +81,9 @@ def main() -> None:
     for q, row in zip(questions, best):
         q["head"] = float(oof[row])
     print(f"{len(questions)} fitting questions, {len(g)} reranked sentences ({g.mean():.3f} hold a gold answer)")
-    print(f"  shipped (rerank, type, names, cosine):  {abstention(questions, ['rerank', 'type_miss', 'name_miss', 'cosine'])}")
+    print(f"  shipped (rerank, type, names, cosine):  {tr.fitted_rates(questions, ['rerank', 'type_miss', 'name_miss', 'cosine'], LIMITS)}")
     print(f"  + answerability head of the best:       "
-          f"{abstention(questions, ['rerank', 'type_miss', 'name_miss', 'cosine', 'head'])}")
+          f"{tr.fitted_rates(questions, ['rerank', 'type_miss', 'name_miss', 'cosine', 'head'], LIMITS)}")
 
 
 if __name__ == "__main__":

@@ -245,6 +245,29 @@ def fit_abstention(rows: list[dict], cols: list[str], max_false: dict[str, float
     return model, p, threshold
 
 
+def rates(p: np.ndarray, threshold: float, rows: list[dict]) -> str:
+    """False abstentions and abstentions per set at `threshold` for probabilities `p` of `rows`."""
+    sets, y = np.array([r["set"] for r in rows]), np.array([r["y"] for r in rows])
+    return "  ".join(f"{s} false {np.mean(p[(sets == s) & (y == 1)] < threshold):.3f} abstain "
+                     f"{np.mean(p[(sets == s) & (y == 0)] < threshold):.3f}" for s in ("squad", "natural"))
+
+
+def fitted_rates(rows: list[dict], cols: list[str], max_false: dict[str, float]) -> str:
+    """The rates of the shipped fit (fit_abstention) on these features, at its threshold."""
+    _, p, threshold = fit_abstention(rows, cols, max_false)
+    return rates(p, threshold, rows)
+
+
+def fitting_answerer(limit: int = 2000) -> tuple[list[Item], CachedReranker, ExtractiveAnswerer]:
+    """The fitting questions with their hits, the cached reranker, and the shipped answerer on it
+    (what the scripts that try other signals start from)."""
+    assistants, items = load_sets(limit)
+    retrieve_all(assistants, items, FusionConfig())
+    reranker = CachedReranker(assistants["squad"].answerer.reranker)
+    reranker.warm_up()
+    return items, reranker, ExtractiveAnswerer(reranker, AnswerConfig())
+
+
 def abstain_part(items: list[Item], answerer: ExtractiveAnswerer, max_false: dict[str, float]) -> None:
     rows = []
     for it in items:
