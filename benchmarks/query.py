@@ -272,7 +272,6 @@ def margin_ab(assistant, embedder, questions: list[str]) -> dict[str, float]:
     return {"ab_ask_p50_margin": margin, "ab_ask_p50_top4": top4, "ab_ratio": margin / top4}
 
 
-
 def real_recall(squad: Path, out: Path, embedder, n_sentences: int | None, n_questions: int, seed: int) -> list[dict]:
     """Recall@10 of IVF vs exact on real embeddings only: dev sentences + held-out dev questions."""
     from rag.text.sentences import split_sentences

@@ -210,13 +210,15 @@ def sentence_part(items: list[Item], reranker: CachedReranker) -> None:
         first = by_set(answerable, lambda it, a=answerer: float(is_gold(it, a.rank(it.query, it.hits, it.snap)[0]))
                        if it.hits else 0.0)
         per_question = reranker.pairs_read / sum(1 for it in answerable if it.hits)
-        print(f"      W = {within:<4}  first {fmt(first)}  contains_gold {fmt(by_set(answerable, lambda it, a=answerer: contains_gold(it, a)))}"
+        contains = by_set(answerable, lambda it, a=answerer: contains_gold(it, a))
+        print(f"      W = {within:<4}  first {fmt(first)}  contains_gold {fmt(contains)}"
               f"  sentences read per question {per_question:.2f}")
 
 
 def contains_gold(it: Item, answerer: ExtractiveAnswerer) -> float:
     """1.0 when the sentences the answerer would show hold a gold answer (answerable questions)."""
-    text = normalize_answer(" ".join(c.sentence.text for c in answerer.choose(answerer.rank(it.query, it.hits, it.snap))))
+    chosen = answerer.choose(answerer.rank(it.query, it.hits, it.snap))
+    text = normalize_answer(" ".join(c.sentence.text for c in chosen))
     return float(any(normalize_answer(x) in text for x in it.question.answers if normalize_answer(x)))
 
 

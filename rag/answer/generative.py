@@ -25,7 +25,6 @@ answered, and whatever the model writes there must pass the same verification.
 from __future__ import annotations
 
 import math
-
 import re
 import time
 from dataclasses import dataclass, field, replace
