@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import tune_retrieval as tr  # noqa: E402
 from rag.answer.answer_type import question_names  # noqa: E402
-from rag.answer.extractive import TITLE_WORDS  # noqa: E402
+from rag.answer.extractive import TITLE_WORDS, chunk_terms  # noqa: E402
 from rag.conversation import as_question  # noqa: E402
 from rag.text.lexical import question_terms, terms  # noqa: E402
 
@@ -99,21 +99,15 @@ def cross_validated(rows: list[dict], cols: list[str], trees: bool = False) -> s
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
 
-    sets, y = np.array([r["set"] for r in rows]), np.array([r["y"] for r in rows])
+    y = np.array([r["y"] for r in rows])
     X = np.array([[r[c] for c in cols] for r in rows], dtype=float)
-    w = np.zeros(len(rows))
-    for s in ("squad", "natural"):
-        for label in (0, 1):
-            m = (sets == s) & (y == label)
-            w[m] = len(rows) / m.sum()
+    w = tr.balanced_weights(rows)
     p = np.zeros(len(rows))
     for train, test in GroupKFold(5).split(X, y, np.array([r["doc"] for r in rows])):
         model = (HistGradientBoostingClassifier(max_depth=3, max_iter=150, learning_rate=0.05, random_state=0)
                  if trees else LogisticRegression(C=10.0, max_iter=5000))
         p[test] = model.fit(X[train], y[train], sample_weight=w[train]).predict_proba(X[test])[:, 1]
-    threshold = max([t for t in np.linspace(0.01, 0.99, 99)
-                     if all(np.mean(p[(sets == s) & (y == 1)] < t) <= LIMITS[s] for s in LIMITS)], default=0.0)
-    return tr.rates(p, threshold, rows)
+    return tr.rates(p, tr.highest_threshold(p, rows, LIMITS), rows)
 
 
 def main() -> None:
@@ -128,7 +122,7 @@ def main() -> None:
         logits = sorted((c.rerank for c in ranked if c.rerank is not None), reverse=True)
         title = " ".join(best.hit.chunk.title.split()[:TITLE_WORDS])
         title_logit = float(reranker.score(as_question(it.question.question), [f"{title}."])[0])
-        have = set(terms(best.hit.chunk.title)).union(*it.snap.sentence_terms(best.hit.row))
+        have = chunk_terms(best.hit, it.snap)
         rows.append({"set": it.set, "y": int(it.question.answerable), "doc": it.question.doc_id or it.question.id,
                      "rerank": e.rerank, "type_miss": float(not e.type_ok), "name_miss": float(not e.names_ok),
                      "cosine": e.cosine,

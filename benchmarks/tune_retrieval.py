@@ -200,19 +200,21 @@ def sentence_part(items: list[Item], reranker: CachedReranker) -> None:
             variants[f"top {n} by rerank + {blend} cheap"] = ExtractiveAnswerer(
                 reranker, replace(cfg, rerank_top=n, rerank_blend=blend))
         for name, answerer in variants.items():
-            first = by_set(answerable, lambda it, a=answerer: float(is_gold(it, a.rank(it.query, it.hits, it.snap)[0]))
-                           if it.hits else 0.0)
-            print(f"      {name:28s} {fmt(first)}")
+            print(f"      {name:28s} {fmt(by_set(answerable, lambda it, a=answerer: first_gold(it, a)))}")
     print("  shipped cheap score and blend; the top 4 by cheap score, only those within W of the best:")
     for within in (math.inf, 0.5, 0.4, 0.3, 0.25, 0.2, 0.15, 0.1):
         answerer = ExtractiveAnswerer(reranker, replace(AnswerConfig(), rerank_within=within))
         reranker.pairs_read = 0
-        first = by_set(answerable, lambda it, a=answerer: float(is_gold(it, a.rank(it.query, it.hits, it.snap)[0]))
-                       if it.hits else 0.0)
+        first = by_set(answerable, lambda it, a=answerer: first_gold(it, a))
         per_question = reranker.pairs_read / sum(1 for it in answerable if it.hits)
         contains = by_set(answerable, lambda it, a=answerer: contains_gold(it, a))
         print(f"      W = {within:<4}  first {fmt(first)}  contains_gold {fmt(contains)}"
               f"  sentences read per question {per_question:.2f}")
+
+
+def first_gold(it: Item, answerer: ExtractiveAnswerer) -> float:
+    """1.0 when the sentence the answerer would cite first holds a gold answer."""
+    return float(is_gold(it, answerer.rank(it.query, it.hits, it.snap)[0])) if it.hits else 0.0
 
 
 def contains_gold(it: Item, answerer: ExtractiveAnswerer) -> float:
@@ -230,21 +232,34 @@ def fit_abstention(rows: list[dict], cols: list[str], max_false: dict[str, float
     same within it."""
     from sklearn.linear_model import LogisticRegression
 
-    sets = np.array([r["set"] for r in rows])
+    X = np.array([[r[c] for c in cols] for r in rows])
     y = np.array([r["y"] for r in rows])
+    model = LogisticRegression(C=10.0, max_iter=5000).fit(X, y, sample_weight=balanced_weights(rows))
+    p = model.predict_proba(X)[:, 1]
+    return model, p, highest_threshold(p, rows, max_false)
+
+
+def balanced_weights(rows: list[dict]) -> np.ndarray:
+    """Sample weights under which each set weighs the same, and answerable and unanswerable
+    questions weigh the same within it (mean weight 1)."""
+    sets, y = np.array([r["set"] for r in rows]), np.array([r["y"] for r in rows])
     w = np.zeros(len(rows))
     for s in ("squad", "natural"):
         for label in (0, 1):
             m = (sets == s) & (y == label)
             w[m] = 1.0 / max(1, m.sum())
-    X = np.array([[r[c] for c in cols] for r in rows])
-    model = LogisticRegression(C=10.0, max_iter=5000).fit(X, y, sample_weight=w * len(w))
-    p = model.predict_proba(X)[:, 1]
+    return w * len(w)
+
+
+def highest_threshold(p: np.ndarray, rows: list[dict], max_false: dict[str, float]) -> float:
+    """The highest threshold on 0.01..0.99 whose false abstentions stay within `max_false` on
+    every set (0.0 when none does)."""
+    sets, y = np.array([r["set"] for r in rows]), np.array([r["y"] for r in rows])
     threshold = 0.0
     for t in np.linspace(0.01, 0.99, 99):
         if all(np.mean(p[(sets == s) & (y == 1)] < t) <= max_false[s] for s in ("squad", "natural")):
             threshold = t
-    return model, p, threshold
+    return threshold
 
 
 def rates(p: np.ndarray, threshold: float, rows: list[dict]) -> str:

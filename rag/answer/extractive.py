@@ -212,8 +212,13 @@ def mentions_names(question: str, hit: Hit, index: SentenceIndex) -> bool:
     names = question_names(question)
     if not names:
         return True
-    have = set(terms(hit.chunk.title)).union(*index.sentence_terms(hit.row))
+    have = chunk_terms(hit, index)
     return all(t in have for name in names for t in terms(name)[:1])
+
+
+def chunk_terms(hit: Hit, index: SentenceIndex) -> set[str]:
+    """The analysed terms of a hit's chunk, its title included."""
+    return set(terms(hit.chunk.title)).union(*index.sentence_terms(hit.row))
 
 
 def rerank_text(c: Candidate) -> str:
