@@ -239,12 +239,47 @@ def time_questions(snap, embedder, ask_qs, search_qs, warm_qs):
             stages[k].append(v * 1000)
     stages["ask_total"] = ask_ms
     stage_ms = {k: float(np.mean(v)) for k, v in stages.items()}
+    stage_ms.update(first_use_of_sentence_terms(assistant, snap, ask_qs[:50]))
     # The answer stage (sentence scores, the reranker, composing) as Assistant.ask timed it.
     stage_ms["answer_with_rerank"] = float(np.mean(answer_stage))
     stage_ms["fusion"] = stage_ms["ask_total"] - stage_ms["answer_with_rerank"] - sum(
         stage_ms[k] for k in ("embed_query", "faiss_search", "bm25_scores", "bm25_top"))
     stage_ms.update(margin_ab(assistant, embedder, ask_qs))
     return ask_ms, search_ms, answered, stage_ms
+
+
+def first_use_of_sentence_terms(assistant, snap, questions: list[str]) -> dict[str, float]:
+    """Mean ms to analyse the sentences of a question's candidate chunks (Snapshot.sentence_terms
+    with its cache cleared): what fusion and the answerer pay for chunks no earlier question read.
+    The same rows are also analysed by the previous release's terms() (below), alternating which
+    goes first, so the two come from one run."""
+    from rag.retrieve.hybrid import FusionConfig, candidates
+
+    ms: dict[str, list[float]] = {"sentence_terms_first_use_previous": [], "sentence_terms_first_use": []}
+    for i, q in enumerate(questions):
+        rows = [int(r) for r in candidates(snap, assistant.query(q), "hybrid", FusionConfig().candidates).rows]
+        for name in list(ms) if i % 2 else list(ms)[::-1]:
+            snap._sentence_terms_cache.cache_clear()
+            t = time.perf_counter()
+            if name.endswith("previous"):
+                for r in rows:
+                    [frozenset(previous_terms(s.text)) for s in snap.chunks[r].sentences]
+            else:
+                for r in rows:
+                    snap.sentence_terms(r)
+            ms[name].append((time.perf_counter() - t) * 1000)
+    return {name: float(np.mean(v)) for name, v in ms.items()}
+
+
+def previous_terms(text: str) -> list[str]:
+    """rag.text.lexical.terms as the previous release wrote it: every word of every sentence
+    worked out again (the shipped one looks up words it has seen; the output is the same)."""
+    from rag.text import lexical
+
+    words = [w.replace("’", "'").replace(".", "") for w in lexical._WORD.findall(text.lower())]
+    words = [w.split("'")[0] if w.endswith(("'s", "'t")) else w for w in words]
+    words = [lexical.BASE_FORM.get(w, w) for w in words if w]
+    return lexical._stemmer().stemWords([w for w in words if w not in lexical._STOP])
 
 
 def margin_ab(assistant, embedder, questions: list[str]) -> dict[str, float]:
@@ -377,6 +412,11 @@ def main(argv: list[str] | None = None) -> int:
     print("\nwhere the time goes (mean ms per question):")
     print(table(stage_rows, ["n_chunks", "query_encoder", "embed_query", "faiss_search", "bm25_scores", "bm25_top",
                              "fusion", "answer_with_rerank", "ask_total"]))
+    print("of fusion and the answer stage, analysing the candidate chunks' sentences on first use "
+          "(Snapshot.sentence_terms, cached per chunk; mean ms, 50 questions), by the previous release's "
+          "terms() and the shipped one, alternating:")
+    print(table(stage_rows, ["n_chunks", "query_encoder", "sentence_terms_first_use_previous",
+                             "sentence_terms_first_use"]))
     print("\nthe cross-encoder's margin (AnswerConfig.rerank_within), interleaved with reading the top 4 "
           "(ask p50 ms, the same questions):")
     print(table(stage_rows, ["n_chunks", "query_encoder", "ab_ask_p50_margin", "ab_ask_p50_top4", "ab_ratio"]))

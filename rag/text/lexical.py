@@ -31,10 +31,34 @@ def _stemmer():
 
 
 def terms(text: str) -> list[str]:
-    words = [w.replace("’", "'").replace(".", "") for w in _WORD.findall(text.lower())]
-    words = [w.split("'")[0] if w.endswith(("'s", "'t")) else w for w in words]
-    words = [BASE_FORM.get(w, w) for w in words if w]
-    return _stemmer().stemWords([w for w in words if w not in _STOP])
+    # Each word's term depends on the word alone, so it is looked up rather than worked out
+    # again: a question's first use of ~100 candidate chunks analyses ~500 sentences, and the
+    # lookup halves that (benchmarks/query.py, "sentence_terms_first_use").
+    out = []
+    for word in _WORD.findall(text.lower()):
+        term = _TERM_OF.get(word, _UNSEEN)
+        if term is _UNSEEN:
+            term = _term_of(word)
+        if term is not None:
+            out.append(term)
+    return out
+
+
+_UNSEEN = object()
+_TERM_OF: dict[str, str | None] = {}  # word as the pattern finds it -> its term, None for a stop word
+_MAX_WORDS = 500_000  # a bound on the table (~50 MB); past it, it starts again
+
+
+def _term_of(word: str) -> str | None:
+    w = word.replace("’", "'").replace(".", "")
+    if w.endswith(("'s", "'t")):
+        w = w.split("'")[0]
+    w = BASE_FORM.get(w, w)
+    term = _stemmer().stemWord(w) if w and w not in _STOP else None
+    if len(_TERM_OF) >= _MAX_WORDS:
+        _TERM_OF.clear()
+    _TERM_OF[word] = term
+    return term
 
 
 # Words that shape a question but are not evidence ("how many", "what kind"). Dropped from the
