@@ -46,7 +46,7 @@ def terms(text: str) -> list[str]:
 
 _UNSEEN = object()
 _TERM_OF: dict[str, str | None] = {}  # word as the pattern finds it -> its term, None for a stop word
-_MAX_WORDS = 500_000  # a bound on the table (~50 MB); past it, it starts again
+_MAX_WORDS = 500_000  # a bound on the table (~75 MB when full); past it, it starts again
 
 
 def _term_of(word: str) -> str | None:
