@@ -292,7 +292,8 @@ def main() -> None:
         by_question.setdefault(qid, []).append(i)
     kept = []
     for idx in by_question.values():
-        kept += [i for i in idx if pairs[i][2]] + sorted((i for i in idx if not pairs[i][2]), key=lambda i: -shipped[i])[:NEGATIVES]
+        negatives = sorted((i for i in idx if not pairs[i][2]), key=lambda i: -shipped[i])
+        kept += [i for i in idx if pairs[i][2]] + negatives[:NEGATIVES]
     y = np.array([p[2] for p in pairs], dtype=np.float32)
     qids = [p[3] for p in pairs]
     rng = np.random.default_rng(SEED)
