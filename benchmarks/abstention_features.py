@@ -113,22 +113,16 @@ def cross_validated(rows: list[dict], cols: list[str], trees: bool = False) -> s
 def main() -> None:
     items, reranker, answerer = tr.fitting_answerer()
     rows, questions, best_sentences = [], [], []
-    for it in items:
-        ranked = answerer.rank(it.query, it.hits, it.snap) if it.hits else []
-        if not ranked:
-            continue
-        e = answerer.evidence(it.query, ranked, it.snap)
+    for it, ranked, row in tr.shipped_rows(items, answerer):
         best = ranked[0]
         logits = sorted((c.rerank for c in ranked if c.rerank is not None), reverse=True)
         title = " ".join(best.hit.chunk.title.split()[:TITLE_WORDS])
         title_logit = float(reranker.score(as_question(it.question.question), [f"{title}."])[0])
         have = chunk_terms(best.hit, it.snap)
-        rows.append({"set": it.set, "y": int(it.question.answerable), "doc": it.question.doc_id or it.question.id,
-                     "rerank": e.rerank, "type_miss": float(not e.type_ok), "name_miss": float(not e.names_ok),
-                     "cosine": e.cosine,
+        rows.append({**row,
                      "rerank_gap": logits[0] - logits[1] if len(logits) > 1 else 0.0,
                      "hit_gap": it.hits[0].score - it.hits[1].score if len(it.hits) > 1 else 0.0,
-                     "coverage": best.coverage, "title": title_logit, "title_gain": e.rerank - title_logit,
+                     "coverage": best.coverage, "title": title_logit, "title_gain": row["rerank"] - title_logit,
                      "wider_name_miss": float(not all(wider_name_ok(n, have)
                                                       for n in question_names(it.question.question)))})
         questions.append(it.question.question)

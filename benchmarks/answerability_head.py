@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import tune_retrieval as tr  # noqa: E402
 from rag.answer.extractive import rerank_text  # noqa: E402
-from rag.rerank.cross_encoder import INPUTS, model_dir  # noqa: E402
+from rag.rerank.cross_encoder import length_batches, model_dir  # noqa: E402
 
 POOLED = "/bert/pooler/activation/Tanh_output_0"  # the vector the model's own classifier reads
 LIMITS = {"squad": 0.07, "natural": 0.10}  # the issue's false-abstention targets, as the shipped fit
@@ -43,14 +43,13 @@ def pooled_session():
 
 
 def pooled(sess, tokenizer, question: str, passages: list[str]) -> np.ndarray:
-    enc = tokenizer.encode_batch([(question, p) for p in passages])
-    width = max(len(e.ids) for e in enc)
-    feeds = {k: np.zeros((len(enc), width), np.int64) for k in INPUTS}
-    for r, e in enumerate(enc):
-        feeds["input_ids"][r, : len(e.ids)] = e.ids
-        feeds["attention_mask"][r, : len(e.ids)] = e.attention_mask
-        feeds["token_type_ids"][r, : len(e.ids)] = e.type_ids
-    return sess.run([POOLED], feeds)[0]
+    """The pooled vectors of (question, passage) pairs, in passage order, all in one batch as
+    the answerer sends them."""
+    encodings = tokenizer.encode_batch([(question, p) for p in passages])
+    out = np.empty((len(passages), 384), dtype=np.float32)
+    for rows, feeds in length_batches(encodings, len(encodings)):
+        out[rows] = sess.run([POOLED], feeds)[0]
+    return out
 
 
 def main() -> None:
@@ -60,15 +59,9 @@ def main() -> None:
     items, reranker, answerer = tr.fitting_answerer()
     sess, tokenizer = pooled_session(), reranker.reranker._tokenizer
     questions, vectors, gold, groups, best = [], [], [], [], []
-    for it in items:
-        ranked = answerer.rank(it.query, it.hits, it.snap) if it.hits else []
-        if not ranked:
-            continue
+    for it, ranked, row in tr.shipped_rows(items, answerer):
         head = [c for c in ranked if c.rerank is not None]  # the reranked few, best first
-        e = answerer.evidence(it.query, ranked, it.snap)
-        questions.append({"set": it.set, "y": int(it.question.answerable), "rerank": e.rerank,
-                          "type_miss": float(not e.type_ok), "name_miss": float(not e.names_ok),
-                          "cosine": e.cosine or 0.0})
+        questions.append(row)
         best.append(len(gold))  # row of this question's best sentence
         vectors.append(pooled(sess, tokenizer, it.question.question, [rerank_text(c) for c in head]))
         gold += [int(tr.is_gold(it, c)) for c in head]

@@ -40,7 +40,7 @@ import tune_retrieval as tr  # noqa: E402
 from rag.answer.extractive import TITLE_WORDS, rerank_text  # noqa: E402
 from rag.conversation import as_question  # noqa: E402
 from rag.eval.datasets import load_folder, sample  # noqa: E402
-from rag.rerank.cross_encoder import MAX_TOKENS, model_dir  # noqa: E402
+from rag.rerank.cross_encoder import length_batches, load_tokenizer, model_dir  # noqa: E402
 from rag.text.sentences import split_sentences  # noqa: E402
 
 SQUAD = ROOT.parent / "shared/data/squad-v1.1-dev"
@@ -106,31 +106,19 @@ class FrozenBase:
     def __init__(self) -> None:
         import onnx
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
         model = onnx.load(str(model_dir() / "model.onnx"))
         model.graph.output.append(onnx.helper.make_tensor_value_info(FROZEN_OUT, onnx.TensorProto.FLOAT, None))
         options = ort.SessionOptions()
         options.intra_op_num_threads, options.inter_op_num_threads = 2, 1
         self.session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-        self.tokenizer = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        self.tokenizer = load_tokenizer(model_dir())
 
     def run(self, pairs: list[tuple[str, str]], batch: int = 32):
         """Yields (pair indices, shipped logits, each pair's layer-7 states without padding)
         batch by batch, pairs of similar length together."""
         encodings = self.tokenizer.encode_batch([(as_question(q), p) for q, p in pairs])
-        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
-        for start in range(0, len(order), batch):
-            rows = order[start:start + batch]
-            width = max(len(encodings[i].ids) for i in rows)
-            feeds = {k: np.zeros((len(rows), width), dtype=np.int64)
-                     for k in ("input_ids", "attention_mask", "token_type_ids")}
-            for r, i in enumerate(rows):
-                e, n = encodings[i], len(encodings[i].ids)
-                feeds["input_ids"][r, :n], feeds["attention_mask"][r, :n] = e.ids, e.attention_mask
-                feeds["token_type_ids"][r, :n] = e.type_ids
+        for rows, feeds in length_batches(encodings, batch):
             logits, states = self.session.run(["logits", FROZEN_OUT], feeds)
             yield rows, logits[:, 0], [states[r, :len(encodings[i].ids)] for r, i in enumerate(rows)]
 
@@ -320,14 +308,8 @@ def main() -> None:
     # The fitting sets: the shipped answerer's best sentence, scored by both.
     items, reranker, answerer = tr.fitting_answerer()
     rows, best_pairs = [], []
-    for it in items:
-        ranked = answerer.rank(it.query, it.hits, it.snap) if it.hits else []
-        if not ranked:
-            continue
-        e = answerer.evidence(it.query, ranked, it.snap)
-        rows.append({"set": it.set, "y": int(it.question.answerable), "doc": it.question.doc_id or it.question.id,
-                     "rerank": e.rerank, "type_miss": float(not e.type_ok), "name_miss": float(not e.names_ok),
-                     "cosine": e.cosine})
+    for it, ranked, row in tr.shipped_rows(items, answerer):
+        rows.append(row)
         best_pairs.append((it.question.question, rerank_text(ranked[0])))
     reranker.save()
     fit_states: list[np.ndarray] = [np.empty(0)] * len(best_pairs)

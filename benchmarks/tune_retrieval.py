@@ -285,19 +285,28 @@ def fitting_answerer(limit: int = 2000) -> tuple[list[Item], CachedReranker, Ext
     return items, reranker, ExtractiveAnswerer(reranker, AnswerConfig())
 
 
-def abstain_part(items: list[Item], answerer: ExtractiveAnswerer, max_false: dict[str, float]) -> None:
-    rows = []
+def shipped_rows(items: list[Item], answerer: ExtractiveAnswerer):
+    """(item, its ranked sentences, row) for each fitting question the answerer finds sentences
+    for. A row holds the question's set, "y" (answerable), "doc" (its article, the group for
+    cross-validation) and the shipped abstention features of its best sentence
+    (rag/answer/abstain.py: rerank, type_miss, name_miss, cosine)."""
     for it in items:
         ranked = answerer.rank(it.query, it.hits, it.snap) if it.hits else []
         if not ranked:
             continue
         e = answerer.evidence(it.query, ranked, it.snap)
+        yield it, ranked, {"set": it.set, "y": int(it.question.answerable), "doc": it.question.doc_id or it.question.id,
+                           "rerank": e.rerank, "type_miss": float(not e.type_ok), "name_miss": float(not e.names_ok),
+                           "cosine": e.cosine}
+
+
+def abstain_part(items: list[Item], answerer: ExtractiveAnswerer, max_false: dict[str, float]) -> None:
+    rows = []
+    for it, ranked, row in shipped_rows(items, answerer):
         cheap_only = ExtractiveAnswerer(None, answerer.config).rank(it.query, it.hits, it.snap)
         e_cheap = answerer.evidence(it.query, cheap_only, it.snap)
-        rows.append({"set": it.set, "y": int(it.question.answerable), "question": it.question.question,
-                     "best": ranked[0].sentence.text, "rerank": e.rerank, "type_miss": float(not e.type_ok),
-                     "name_miss": float(not e.names_ok),
-                     "cosine": e.cosine, "cheap": e_cheap.cheap, "type_miss_cheap": float(not e_cheap.type_ok),
+        rows.append({**row, "question": it.question.question, "best": ranked[0].sentence.text,
+                     "cheap": e_cheap.cheap, "type_miss_cheap": float(not e_cheap.type_ok),
                      "coverage": e_cheap.coverage})
     CACHE.mkdir(parents=True, exist_ok=True)
     (CACHE / "abstain_rows.json").write_text(json.dumps(rows))

