@@ -95,18 +95,7 @@ def token_alignment(questions: list[str], sentences: list[str]) -> list[tuple[fl
 
 
 def cross_validated(rows: list[dict], cols: list[str], trees: bool = False) -> str:
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GroupKFold
-
-    y = np.array([r["y"] for r in rows])
-    X = np.array([[r[c] for c in cols] for r in rows], dtype=float)
-    w = tr.balanced_weights(rows)
-    p = np.zeros(len(rows))
-    for train, test in GroupKFold(5).split(X, y, np.array([r["doc"] for r in rows])):
-        model = (HistGradientBoostingClassifier(max_depth=3, max_iter=150, learning_rate=0.05, random_state=0)
-                 if trees else LogisticRegression(C=10.0, max_iter=5000))
-        p[test] = model.fit(X[train], y[train], sample_weight=w[train]).predict_proba(X[test])[:, 1]
+    p = tr.out_of_fold(rows, cols, trees)
     return tr.rates(p, tr.highest_threshold(p, rows, LIMITS), rows)
 
 

@@ -16,7 +16,8 @@ at each size, and on real embeddings only (dev sentences and questions, as many 
 reasonable time), at the IVF parameters chosen for that size and at the 1M operating point.
 
 The cross-encoder's margin (AnswerConfig.rerank_within) is timed against reading the cheap
-score's top 4, the same questions alternately with each, so their ratio comes from one run.
+score's top 4, and abstention's second opinion against the first model alone, the same questions
+alternately with each, so their ratios come from one run.
 
     python benchmarks/query.py [--sizes 10000,100000,1000000] [--queries 200] [--out bench-out]
 """
@@ -245,6 +246,7 @@ def time_questions(snap, embedder, ask_qs, search_qs, warm_qs):
     stage_ms["fusion"] = stage_ms["ask_total"] - stage_ms["answer_with_rerank"] - sum(
         stage_ms[k] for k in ("embed_query", "faiss_search", "bm25_scores", "bm25_top"))
     stage_ms.update(margin_ab(assistant, embedder, ask_qs))
+    stage_ms.update(second_opinion_ab(assistant, embedder, ask_qs))
     return ask_ms, search_ms, answered, stage_ms
 
 
@@ -285,26 +287,52 @@ def previous_terms(text: str) -> list[str]:
 def margin_ab(assistant, embedder, questions: list[str]) -> dict[str, float]:
     """`ask` p50 with the shipped answerer, whose cross-encoder reads only sentences within
     AnswerConfig.rerank_within of the best cheap score, and with one that reads the cheap score's
-    top 4 whatever their scores (the previous release), alternating question by question and
-    which goes first, so the machine's drift hits both alike: a ratio from one run."""
+    top 4 whatever their scores (the previous release)."""
     from dataclasses import replace
 
     shipped = assistant.answerer
     every = replace(shipped, config=replace(shipped.config, rerank_within=float("inf")))
-    ms: dict[str, list[float]] = {"margin": [], "top4": []}
+    margin, top4 = interleaved_p50(assistant, embedder, questions, [shipped, every])
+    return {"ab_ask_p50_margin": margin, "ab_ask_p50_top4": top4, "ab_ratio": margin / top4}
+
+
+def second_opinion_ab(assistant, embedder, questions: list[str]) -> dict[str, float]:
+    """`ask` p50 with the shipped answerer, which asks abstention's second opinion
+    (rag/rerank/bge_small.py) when its first model is unsure, and without it (the previous
+    release), and the share of questions that asked it."""
+    from dataclasses import replace
+
+    shipped = assistant.answerer
+    asked = []
+
+    class Counting:
+        def similarity(self, question, passage):
+            asked.append(question)
+            return shipped.second_opinion.similarity(question, passage)
+
+    with_second = replace(shipped, second_opinion=Counting())
+    second, first = interleaved_p50(assistant, embedder, questions, [with_second, replace(shipped, second_opinion=None)])
+    return {"ab_ask_p50_second_opinion": second, "ab_ask_p50_first_only": first,
+            "second_opinion_asked": len(asked) / len(questions)}
+
+
+def interleaved_p50(assistant, embedder, questions: list[str], answerers: list) -> list[float]:
+    """`ask` p50 (ms) with each answerer over the same questions, alternating question by question
+    and which goes first, so the machine's drift hits all alike: ratios from one run."""
+    shipped = assistant.answerer
+    ms: list[list[float]] = [[] for _ in answerers]
     try:
         for i, q in enumerate(questions):
-            pair = [("margin", shipped), ("top4", every)]
-            for name, answerer in pair if i % 2 else pair[::-1]:
+            order = list(enumerate(answerers))
+            for k, answerer in order if i % 2 else order[::-1]:
                 assistant.answerer = answerer
-                embedder.clear_cache()  # both pay for the question's embedding
+                embedder.clear_cache()  # each pays for the question's embedding
                 t = time.perf_counter()
                 assistant.ask(q)
-                ms[name].append((time.perf_counter() - t) * 1000)
+                ms[k].append((time.perf_counter() - t) * 1000)
     finally:
         assistant.answerer = shipped
-    margin, top4 = (float(np.percentile(ms[k], 50)) for k in ("margin", "top4"))
-    return {"ab_ask_p50_margin": margin, "ab_ask_p50_top4": top4, "ab_ratio": margin / top4}
+    return [float(np.percentile(m, 50)) for m in ms]
 
 
 def real_recall(squad: Path, out: Path, embedder, n_sentences: int | None, n_questions: int, seed: int) -> list[dict]:
@@ -420,6 +448,10 @@ def main(argv: list[str] | None = None) -> int:
     print("\nthe cross-encoder's margin (AnswerConfig.rerank_within), interleaved with reading the top 4 "
           "(ask p50 ms, the same questions):")
     print(table(stage_rows, ["n_chunks", "query_encoder", "ab_ask_p50_margin", "ab_ask_p50_top4", "ab_ratio"]))
+    print("\nabstention's second opinion (bge-small-en-v1.5, asked when the first model is unsure), interleaved "
+          "with the first model alone (ask p50 ms, the same questions; share of questions that asked it):")
+    print(table(stage_rows, ["n_chunks", "query_encoder", "ab_ask_p50_second_opinion", "ab_ask_p50_first_only",
+                             "second_opinion_asked"]))
     print("\nbytes per chunk by part:")
     print(table([{"n_chunks": r["n_chunks"], **{k: v / r["n_chunks"] for k, v in r["bytes"].items()},
                   "rss_delta/chunk": r["rss_delta_bytes"] / r["n_chunks"],

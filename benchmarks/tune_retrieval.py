@@ -12,7 +12,8 @@ this output. Parts:
            score's top N (rag/answer/extractive.py)
   abstain  logistic models over the best sentence's evidence (rag/answer/abstain.py), with the
            highest threshold that keeps false abstentions within the issue's targets on each set
-           (--max-false-abstain, default SQuAD 0.07, natural 0.10)
+           (--max-false-abstain, default SQuAD 0.07, natural 0.10), and the second opinion
+           that decides where the first model is unsure
   follow   answer_contains_gold and answer length for the follow-on sentence margin
 Reranker scores are cached in build/tune-cache/ (they take minutes on 2 cores).
 
@@ -269,6 +270,25 @@ def rates(p: np.ndarray, threshold: float, rows: list[dict]) -> str:
                      f"{np.mean(p[(sets == s) & (y == 0)] < threshold):.3f}" for s in ("squad", "natural"))
 
 
+def out_of_fold(rows: list[dict], cols: list[str], trees: bool = False) -> np.ndarray:
+    """Probabilities of the shipped fit's model (or gradient-boosted trees) over `cols`, each row's
+    from a model fitted without its article: 5 folds grouped by article, as a new question set
+    would see it."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    y = np.array([r["y"] for r in rows])
+    X = np.array([[r[c] for c in cols] for r in rows], dtype=float)
+    w = balanced_weights(rows)
+    p = np.zeros(len(rows))
+    for train, test in GroupKFold(5).split(X, y, np.array([r["doc"] for r in rows])):
+        model = (HistGradientBoostingClassifier(max_depth=3, max_iter=150, learning_rate=0.05, random_state=0)
+                 if trees else LogisticRegression(C=10.0, max_iter=5000))
+        p[test] = model.fit(X[train], y[train], sample_weight=w[train]).predict_proba(X[test])[:, 1]
+    return p
+
+
 def fitted_rates(rows: list[dict], cols: list[str], max_false: dict[str, float]) -> str:
     """The rates of the shipped fit (fit_abstention) on these features, at its threshold."""
     _, p, threshold = fit_abstention(rows, cols, max_false)
@@ -301,13 +321,16 @@ def shipped_rows(items: list[Item], answerer: ExtractiveAnswerer):
 
 
 def abstain_part(items: list[Item], answerer: ExtractiveAnswerer, max_false: dict[str, float]) -> None:
+    from rag.rerank.bge_small import BgeSimilarity
+
     rows = []
+    second = replace(answerer, second_opinion=BgeSimilarity())
     for it, ranked, row in shipped_rows(items, answerer):
         cheap_only = ExtractiveAnswerer(None, answerer.config).rank(it.query, it.hits, it.snap)
         e_cheap = answerer.evidence(it.query, cheap_only, it.snap)
         rows.append({**row, "question": it.question.question, "best": ranked[0].sentence.text,
                      "cheap": e_cheap.cheap, "type_miss_cheap": float(not e_cheap.type_ok),
-                     "coverage": e_cheap.coverage})
+                     "coverage": e_cheap.coverage, "second_opinion": second.second_opinion_of(it.query, ranked[0])})
     CACHE.mkdir(parents=True, exist_ok=True)
     (CACHE / "abstain_rows.json").write_text(json.dumps(rows))
     sets = np.array([r["set"] for r in rows])
@@ -333,6 +356,43 @@ def abstain_part(items: list[Item], answerer: ExtractiveAnswerer, max_false: dic
                 print(f"      threshold {t:.1f}: " + "  ".join(
                     f"{s} false_abstain {np.mean(p[(sets == s) & (y == 1)] < t):.3f} abstain "
                     f"{np.mean(p[(sets == s) & (y == 0)] < t):.3f}" for s in ("squad", "natural")))
+            second_opinion_part(rows, p, max_false)
+
+
+def second_opinion_part(rows: list[dict], p_first: np.ndarray, max_false: dict[str, float]) -> None:
+    """The second opinion (rag/answer/abstain.py): a model with bge's cosine in place of MiniLM's,
+    fitted on every row, deciding only where the first model's probability `p_first` lies in a
+    band. The band is the widest of a few that sends fewer than half of each set's questions to
+    the second opinion (so the median question never pays for it); its threshold is the highest
+    that keeps the combined decisions within the limits."""
+    cols = ["rerank", "type_miss", "name_miss", "second_opinion"]
+    model, p_second, _ = fit_abstention(rows, cols, max_false)
+    sets = np.array([r["set"] for r in rows])
+    print(f"  second opinion, fitted on every row: {rates(p_second, highest_threshold(p_second, rows, max_false), rows)}")
+    chosen = None
+    for band in ((0.2, 0.7), (0.15, 0.8), (0.1, 0.9), (0.05, 0.95), (0.0, 1.0)):
+        inside, p = with_second_opinion(p_first, p_second, band)
+        threshold = highest_threshold(p, rows, max_false)
+        share = {s: float(inside[sets == s].mean()) for s in ("squad", "natural")}
+        print(f"      band {band}: asked for {share['squad']:.3f} / {share['natural']:.3f} of the questions;"
+              f"  {rates(p, threshold, rows)}")
+        if max(share.values()) < 0.5:
+            chosen = (band, threshold)
+    coefs = {c: round(float(v), 3) for c, v in zip(cols, model.coef_[0])}
+    print(f"  SECOND_OPINION_MODEL = {{'intercept': {model.intercept_[0]:.3f}, "
+          f"{', '.join(f'{k!r}: {v}' for k, v in coefs.items())}, 'threshold': {chosen[1]:.2f}, 'band': {chosen[0]}}}")
+    # The same two models with each row's probabilities from folds that left its article out.
+    p1, p2 = out_of_fold(rows, ["rerank", "type_miss", "name_miss", "cosine"]), out_of_fold(rows, cols)
+    _, p = with_second_opinion(p1, p2, chosen[0])
+    print(f"  cross-validated by article: first model alone {rates(p1, highest_threshold(p1, rows, max_false), rows)}\n"
+          f"                              with the second opinion {rates(p, highest_threshold(p, rows, max_false), rows)}")
+
+
+def with_second_opinion(p_first: np.ndarray, p_second: np.ndarray, band: tuple[float, float]):
+    """(rows inside the band, the combined probability): inside the band the second model's;
+    outside it 1 or 0 by the first model's side (its threshold lies inside every band tried)."""
+    inside = (p_first >= band[0]) & (p_first <= band[1])
+    return inside, np.where(inside, p_second, (p_first > band[1]).astype(float))
 
 
 # -- part 4: follow-on sentences --------------------------------------------------------------

@@ -48,7 +48,8 @@ def section(name: str, report: dict, baseline: dict | None) -> list[str]:
     if baseline:
         modes["previous release (hybrid)"] = baseline
     return [f"**{SETS[name]}**: `{command(cfg)}`, {cfg['documents']} articles / {cfg['chunks']} chunks, "
-            f"encoder {cfg['encoder']}, reranker {cfg.get('reranker', 'none')}, k={cfg['k']}:", "",
+            f"encoder {cfg['encoder']}, reranker {cfg.get('reranker', 'none')}"
+            f"{', abstention second opinion bge-small-en-v1.5' if cfg.get('second_opinion') else ''}, k={cfg['k']}:", "",
             markdown_table({"modes": modes}), ""]
 
 

@@ -147,9 +147,7 @@ def build_parts(settings: Settings, embedder: Embedder | None = None, answerer: 
     """The parts Settings name; `embedder`/`answerer`/`generative`, when given, are used instead
     (tests share loaded models that way). Builds, never loads: models load on first use, and the
     language model server is first contacted by the first generative answer."""
-    from rag.answer.extractive import ExtractiveAnswerer
     from rag.embed import make_embedder
-    from rag.rerank import make_reranker
     from rag.retrieve.hybrid import HybridRetriever, check_mode
     from rag.store import make_vector_store
 
@@ -157,7 +155,7 @@ def build_parts(settings: Settings, embedder: Embedder | None = None, answerer: 
     if settings.vector_store not in ("faiss", "milvus"):
         raise InputError(f"unknown vector store {settings.vector_store!r}; use faiss or milvus (RAG_VECTOR_STORE)")
     embedder = embedder or make_embedder(settings.model, settings.encoder)
-    answerer = answerer or ExtractiveAnswerer(make_reranker(settings.reranker))
+    answerer = answerer or make_extractive(settings)
     if generative is None and settings.llm_url:
         generative = make_generative(settings, embedder, answerer)
     return Parts(
@@ -169,15 +167,21 @@ def build_parts(settings: Settings, embedder: Embedder | None = None, answerer: 
     )
 
 
+def make_extractive(settings: Settings):  # -> ExtractiveAnswerer
+    """The default answerer: the reranker Settings name, and its second opinion for abstention."""
+    from rag.answer.extractive import ExtractiveAnswerer
+    from rag.rerank import make_reranker, make_second_opinion
+
+    return ExtractiveAnswerer(make_reranker(settings.reranker), second_opinion=make_second_opinion(settings.reranker))
+
+
 def make_generative(settings: Settings, embedder: Embedder, answerer: Answerer) -> Answerer:
     """The generative answerer for settings.llm_url, on top of `answerer` when it is the
     extractive one (it shares its reranker), else on a new extractive answerer."""
     from rag.answer.extractive import ExtractiveAnswerer
     from rag.answer.generative import GenerativeAnswerer
     from rag.answer.llm import OpenAIChat
-    from rag.rerank import make_reranker
-
-    base = answerer if isinstance(answerer, ExtractiveAnswerer) else ExtractiveAnswerer(make_reranker(settings.reranker))
+    base = answerer if isinstance(answerer, ExtractiveAnswerer) else make_extractive(settings)
     chat = OpenAIChat(settings.llm_url, settings.llm_model, settings.llm_api_key, timeout=settings.llm_timeout,
                       retries=settings.llm_retries, read_timeout=min(30.0, settings.llm_timeout))
     return GenerativeAnswerer(base, chat, embedder)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from rag import Assistant, Settings
+from rag.settings import make_extractive
 from rag.answer.extractive import ExtractiveAnswerer
-from rag.rerank import make_reranker
 from rag.cite.verify import citation_problem_for
 from rag.embed import Embedder, make_embedder
 from rag.embed.torch_encoder import SentenceTransformerEmbedder
@@ -38,13 +38,13 @@ def fp32() -> SentenceTransformerEmbedder:
 
 @pytest.fixture(scope="session")
 def answerer() -> ExtractiveAnswerer:
-    """The default answerer with the real packaged reranker, loaded once."""
+    """The default answerer with the real packaged reranker and second opinion, loaded once."""
     return shared_answerer()
 
 
 @lru_cache(maxsize=1)
 def shared_answerer() -> ExtractiveAnswerer:
-    a = ExtractiveAnswerer(make_reranker())
+    a = make_extractive(Settings())
     a.warm_up()
     return a
 

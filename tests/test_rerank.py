@@ -30,7 +30,7 @@ def test_unknown_names_and_a_changed_model_file_are_clear_errors(monkeypatch, tm
     fake = tmp_path / "reranker_en"
     fake.mkdir()
     (fake / "model.onnx").write_bytes(b"not the model")
-    monkeypatch.setattr(ce, "model_dir", lambda: fake)
+    monkeypatch.setattr(ce, "model_dir", lambda name: fake)
     with pytest.raises(InputError, match="sha256"):
         ce.OnnxCrossEncoder().warm_up()
 

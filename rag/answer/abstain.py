@@ -9,6 +9,10 @@ A logistic model over what the answerer knows of its best sentence:
 - `names_ok`: whether the chunk of that sentence mentions every name and year the question asks
   about ("How many Chinese troops are in Russia?" against a passage on North Korean troops);
 - `cosine`: the best cosine of the question and a candidate sentence (dense modes only).
+When that model is unsure (its probability inside `band`), a second one decides: the same
+features with a stronger bi-encoder's cosine of the question and the best sentence in place of
+MiniLM's (`second_opinion`: bge-small-en-v1.5, rag/rerank/bge_small.py). Only the unsure
+questions pay for its forward passes; outside the band the two models agree on the fitting sets.
 In lexical mode the reranker model goes without the cosine. Without a reranker
 (RAG_RERANKER=none) another model uses the cheap score, the cosine and `type_ok` instead; in
 lexical mode without a reranker, coverage alone.
@@ -31,6 +35,8 @@ from dataclasses import dataclass
 # Fitted by benchmarks/tune_retrieval.py (part "abstain"), which prints these lines.
 RERANK_MODEL = {"intercept": -0.838, "rerank": 0.321, "type_miss": -1.72, "name_miss": -0.792, "cosine": 2.057,
                 "threshold": 0.34}
+SECOND_OPINION_MODEL = {"intercept": -3.512, "rerank": 0.294, "type_miss": -1.818, "name_miss": -0.698,
+                        "second_opinion": 5.938, "threshold": 0.39, "band": (0.15, 0.8)}
 RERANK_LEXICAL_MODEL = {"intercept": 0.275, "rerank": 0.357, "type_miss": -1.678, "name_miss": -0.833, "threshold": 0.32}
 CHEAP_MODEL = {"intercept": -10.471, "cheap": 11.508, "type_miss_cheap": -2.148, "cosine": -0.001, "threshold": 0.23}
 COVERAGE_MODEL = {"intercept": -1.922, "coverage": 4.626, "threshold": 0.21}
@@ -44,12 +50,28 @@ class Evidence:
     coverage: float  # idf share of the question's terms in the best sentence
     cheap: float  # the best sentence's cheap score (rag/answer/extractive.py)
     names_ok: bool = True  # its chunk mentions every name and year the question asks about
+    second_opinion: float | None = None  # bge's cosine of question and best sentence, when unsure
+
+    def unsure(self) -> bool:
+        """True when the reranker model's probability lies in the band where the second opinion
+        decides (only then is it worth computing)."""
+        if self.rerank is None or self.cosine is None:
+            return False
+        low, high = SECOND_OPINION_MODEL["band"]
+        return low <= _logistic(self._rerank_z()) <= high
+
+    def _rerank_z(self) -> float:
+        m = RERANK_MODEL
+        return (m["intercept"] + m["rerank"] * self.rerank + m["type_miss"] * (not self.type_ok)
+                + m["name_miss"] * (not self.names_ok) + m["cosine"] * self.cosine)
 
     def _model(self) -> tuple[dict[str, float], float]:
-        if self.rerank is not None and self.cosine is not None:
-            m = RERANK_MODEL
+        if self.rerank is not None and self.second_opinion is not None:
+            m = SECOND_OPINION_MODEL
             z = (m["intercept"] + m["rerank"] * self.rerank + m["type_miss"] * (not self.type_ok)
-                 + m["name_miss"] * (not self.names_ok) + m["cosine"] * self.cosine)
+                 + m["name_miss"] * (not self.names_ok) + m["second_opinion"] * self.second_opinion)
+        elif self.rerank is not None and self.cosine is not None:
+            m, z = RERANK_MODEL, self._rerank_z()
         elif self.rerank is not None:
             m = RERANK_LEXICAL_MODEL
             z = (m["intercept"] + m["rerank"] * self.rerank + m["type_miss"] * (not self.type_ok)
@@ -66,8 +88,12 @@ class Evidence:
     def probability(self) -> float:
         """Calibrated probability that the articles answer the question."""
         _, z = self._model()
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+        return _logistic(z)
 
     def answerable(self) -> bool:
         model, _ = self._model()
         return self.probability() >= model["threshold"]
+
+
+def _logistic(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))

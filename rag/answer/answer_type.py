@@ -70,7 +70,8 @@ def question_names(question: str) -> list[str]:
     nothing about names: only its years count ("WHO LED OPEC IN 1973?" -> ["1973"]). Otherwise
     every word of it would be a "name" the evidence must mention, and answerable questions would
     be refused (natural tuning part typed in capitals: false_abstain 0.154, against 0.086 as
-    written; with this rule 0.086 both ways; benchmarks/question_forms.py prints both)."""
+    written; with this rule 0.086 both ways, and 0.077 in capitals since abstention's second
+    opinion answers one more; benchmarks/question_forms.py prints both)."""
     found = [m.group(0) for m in _QUESTION_NAME.finditer(question) if m.group(0) not in _NOT_NAMES]
     if not any(ch.islower() for ch in question):
         return [w for w in found if w[0].isdigit()]

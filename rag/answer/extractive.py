@@ -31,7 +31,7 @@ import numpy as np
 from rag.answer.abstain import Evidence
 from rag.answer.answer_type import expected_type, holds, question_names
 from rag.conversation import as_question
-from rag.rerank import Reranker
+from rag.rerank import Reranker, Similarity
 from rag.text.lexical import Coverage, question_terms, terms
 from rag.types import Answer, Citation, Hit, Query, Sentence
 
@@ -122,10 +122,13 @@ class Answerer(Protocol):
 class ExtractiveAnswerer:
     reranker: Reranker | None = None
     config: AnswerConfig = field(default_factory=AnswerConfig)
+    # Asked by abstention when unsure (rag/answer/abstain.py); None: the reranker model decides alone.
+    second_opinion: Similarity | None = None
 
     def warm_up(self) -> None:
-        if self.reranker is not None:
-            self.reranker.warm_up()
+        for model in (self.reranker, self.second_opinion):
+            if model is not None:
+                model.warm_up()
 
     def answer(self, query: Query, hits: Sequence[Hit], index: SentenceIndex,
                on_draft: Callable[[str], None] | None = None) -> Answer:
@@ -183,8 +186,20 @@ class ExtractiveAnswerer:
     def evidence(self, query: Query, ranked: list[Candidate], index: SentenceIndex) -> Evidence:
         best = ranked[0]
         cosine = max((c.cosine for c in ranked if c.cosine is not None), default=None)
-        return Evidence(rerank=best.rerank, type_ok=best.type_ok, cosine=cosine, coverage=best.coverage,
-                        cheap=best.cheap, names_ok=mentions_names(query.question, best.hit, index))
+        e = Evidence(rerank=best.rerank, type_ok=best.type_ok, cosine=cosine, coverage=best.coverage,
+                     cheap=best.cheap, names_ok=mentions_names(query.question, best.hit, index))
+        # A follow-up keeps the first model's call: the second was fitted on questions that stand
+        # alone, and a bi-encoder cannot tell what "it" is in "And how high did it go?" (with the
+        # earlier question in front, its cosine sits lower than for a question asked whole).
+        follow_up = query.text != as_question(query.question)
+        if self.second_opinion is not None and e.unsure() and not follow_up:
+            e = replace(e, second_opinion=self.second_opinion_of(query, best))
+        return e
+
+    def second_opinion_of(self, query: Query, best: Candidate) -> float:
+        """The second opinion's similarity of the question (as the models read it) and the best
+        sentence alone."""
+        return self.second_opinion.similarity(as_question(query.question), best.sentence.text)
 
     def choose(self, ranked: list[Candidate]) -> list[Candidate]:
         best = ranked[0]

@@ -150,6 +150,7 @@ def evaluate(dataset_path: str | Path, index_dir: str | Path | None = None, limi
         "dataset": str(Path(dataset_path).resolve()), "dataset_kind": dataset.kind,
         "index": str(assistant.folder.path), "model": snap.manifest["model"], "encoder": assistant.settings.encoder,
         "reranker": assistant.settings.reranker,
+        "second_opinion": getattr(getattr(assistant.answerer, "second_opinion", None), "model_id", None),
         **({"llm": {"url": assistant.settings.llm_url, "model": assistant.generative.model_id,
                     "timeout_s": assistant.settings.llm_timeout}} if llm else {}),
         "chunking": snap.manifest["chunking"], "vector_store": snap.vector_store.kind, "k": k,

@@ -4,8 +4,10 @@ The embedder encodes a question and a sentence separately and compares two vecto
 cross-encoder reads both together, so "How high did the missile go?" can match "hitting
 altitudes of 7,000 kilometers" although they share no word. It costs a forward pass per pair,
 so the answerer gives it only the few sentences its cheap scores put first (rag/answer/).
+The default also brings a second opinion for abstention: a stronger bi-encoder's similarity of
+the question and the best sentence, asked only when abstention is unsure (bge_small.py).
 
-    RAG_RERANKER   ms-marco-minilm-l12 (default) | none
+    RAG_RERANKER   ms-marco-minilm-l12 (default; with bge-small-en-v1.5 as second opinion) | none
 """
 
 from __future__ import annotations
@@ -40,6 +42,34 @@ class Reranker(Protocol):
         ...
 
 
+class Similarity(Protocol):
+    """How close a passage is to a question, as a cosine. Loads its model on first use."""
+
+    @property
+    def model_id(self) -> str:
+        ...
+
+    def warm_up(self) -> None:
+        """Load the model now. Raises InputError when the model files are missing or damaged."""
+        ...
+
+    def similarity(self, question: str, passage: str) -> float:
+        """The cosine of the two texts' vectors (-1 to 1)."""
+        ...
+
+
+def make_second_opinion(name: str = DEFAULT_RERANKER) -> Similarity | None:
+    """The similarity abstention asks when unsure, for reranker `name` (None without a reranker:
+    the abstention model that uses it also needs the reranker's logit)."""
+    if name == "none":
+        return None
+    if name != DEFAULT_RERANKER:
+        raise InputError(f"unknown reranker {name!r}; use one of {', '.join(RERANKERS)} (RAG_RERANKER)")
+    from rag.rerank.bge_small import BgeSimilarity
+
+    return BgeSimilarity()
+
+
 def make_reranker(name: str = DEFAULT_RERANKER) -> Reranker | None:
     """The reranker called `name`, or None for "none" (answers then rest on cheap scores)."""
     if name == "none":
@@ -51,4 +81,4 @@ def make_reranker(name: str = DEFAULT_RERANKER) -> Reranker | None:
     raise InputError(f"unknown reranker {name!r}; use one of {', '.join(RERANKERS)} (RAG_RERANKER)")
 
 
-__all__ = ["DEFAULT_RERANKER", "RERANKERS", "Reranker", "make_reranker"]
+__all__ = ["DEFAULT_RERANKER", "RERANKERS", "Reranker", "Similarity", "make_reranker", "make_second_opinion"]

