@@ -181,6 +181,7 @@ def make_generative(settings: Settings, embedder: Embedder, answerer: Answerer) 
     from rag.answer.extractive import ExtractiveAnswerer
     from rag.answer.generative import GenerativeAnswerer
     from rag.answer.llm import OpenAIChat
+
     base = answerer if isinstance(answerer, ExtractiveAnswerer) else make_extractive(settings)
     chat = OpenAIChat(settings.llm_url, settings.llm_model, settings.llm_api_key, timeout=settings.llm_timeout,
                       retries=settings.llm_retries, read_timeout=min(30.0, settings.llm_timeout))
