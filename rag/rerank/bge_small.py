@@ -38,7 +38,7 @@ class BgeSimilarity(PackagedModel):
         encodings = self._tokenizer.encode_batch([INSTRUCTION + question, passage])
         vectors = np.empty((2, 384), dtype=np.float32)
         # Each text alone: dynamic int8 scales activations per batch, so a vector would move with
-        # its batch mate. Two runs took about as long as one padded batch of two (8 ms).
+        # its batch mate. Two runs took about as long as one padded batch of two (in development).
         for rows, feeds in length_batches(encodings, 1):
             vectors[rows] = self._session.run(["last_hidden_state"], feeds)[0][:, 0]
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
