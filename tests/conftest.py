@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from rag import Assistant, Settings
-from rag.settings import make_extractive
 from rag.answer.extractive import ExtractiveAnswerer
 from rag.cite.verify import citation_problem_for
 from rag.embed import Embedder, make_embedder
 from rag.embed.torch_encoder import SentenceTransformerEmbedder
+from rag.settings import make_extractive
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

@@ -58,32 +58,27 @@ class Evidence:
         if self.rerank is None or self.cosine is None:
             return False
         low, high = SECOND_OPINION_MODEL["band"]
-        return low <= _logistic(self._rerank_z()) <= high
-
-    def _rerank_z(self) -> float:
-        m = RERANK_MODEL
-        return (m["intercept"] + m["rerank"] * self.rerank + m["type_miss"] * (not self.type_ok)
-                + m["name_miss"] * (not self.names_ok) + m["cosine"] * self.cosine)
+        return low <= _logistic(_weighted(RERANK_MODEL, self._features())) <= high
 
     def _model(self) -> tuple[dict[str, float], float]:
         if self.rerank is not None and self.second_opinion is not None:
             m = SECOND_OPINION_MODEL
-            z = (m["intercept"] + m["rerank"] * self.rerank + m["type_miss"] * (not self.type_ok)
-                 + m["name_miss"] * (not self.names_ok) + m["second_opinion"] * self.second_opinion)
         elif self.rerank is not None and self.cosine is not None:
-            m, z = RERANK_MODEL, self._rerank_z()
+            m = RERANK_MODEL
         elif self.rerank is not None:
             m = RERANK_LEXICAL_MODEL
-            z = (m["intercept"] + m["rerank"] * self.rerank + m["type_miss"] * (not self.type_ok)
-                 + m["name_miss"] * (not self.names_ok))
         elif self.cosine is not None:
             m = CHEAP_MODEL
-            z = (m["intercept"] + m["cheap"] * self.cheap + m["type_miss_cheap"] * (not self.type_ok)
-                 + m["cosine"] * self.cosine)
         else:
             m = COVERAGE_MODEL
-            z = m["intercept"] + m["coverage"] * self.coverage
-        return m, z
+        return m, _weighted(m, self._features())
+
+    def _features(self) -> dict[str, float | None]:
+        """Every feature a model above reads, by the name of its coefficient."""
+        type_miss = float(not self.type_ok)
+        return {"rerank": self.rerank, "type_miss": type_miss, "type_miss_cheap": type_miss,
+                "name_miss": float(not self.names_ok), "cosine": self.cosine, "cheap": self.cheap,
+                "coverage": self.coverage, "second_opinion": self.second_opinion}
 
     def probability(self) -> float:
         """Calibrated probability that the articles answer the question."""
@@ -93,6 +88,15 @@ class Evidence:
     def answerable(self) -> bool:
         model, _ = self._model()
         return self.probability() >= model["threshold"]
+
+
+def _weighted(model: dict, features: dict[str, float | None]) -> float:
+    """The model's intercept plus each of its coefficients times its feature, in the model's order."""
+    z = model["intercept"]
+    for name, weight in model.items():
+        if name not in ("intercept", "threshold", "band"):
+            z += weight * features[name]
+    return z
 
 
 def _logistic(z: float) -> float:

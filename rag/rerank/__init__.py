@@ -61,10 +61,8 @@ class Similarity(Protocol):
 def make_second_opinion(name: str = DEFAULT_RERANKER) -> Similarity | None:
     """The similarity abstention asks when unsure, for reranker `name` (None without a reranker:
     the abstention model that uses it also needs the reranker's logit)."""
-    if name == "none":
+    if check_reranker(name) == "none":
         return None
-    if name != DEFAULT_RERANKER:
-        raise InputError(f"unknown reranker {name!r}; use one of {', '.join(RERANKERS)} (RAG_RERANKER)")
     from rag.rerank.bge_small import BgeSimilarity
 
     return BgeSimilarity()
@@ -72,13 +70,18 @@ def make_second_opinion(name: str = DEFAULT_RERANKER) -> Similarity | None:
 
 def make_reranker(name: str = DEFAULT_RERANKER) -> Reranker | None:
     """The reranker called `name`, or None for "none" (answers then rest on cheap scores)."""
-    if name == "none":
+    if check_reranker(name) == "none":
         return None
-    if name == DEFAULT_RERANKER:
-        from rag.rerank.cross_encoder import OnnxCrossEncoder
+    from rag.rerank.cross_encoder import OnnxCrossEncoder
 
-        return OnnxCrossEncoder()
-    raise InputError(f"unknown reranker {name!r}; use one of {', '.join(RERANKERS)} (RAG_RERANKER)")
+    return OnnxCrossEncoder()
+
+
+def check_reranker(name: str) -> str:
+    """`name` when it is one of RERANKERS; otherwise one clear error naming the setting."""
+    if name not in RERANKERS:
+        raise InputError(f"unknown reranker {name!r}; use one of {', '.join(RERANKERS)} (RAG_RERANKER)")
+    return name
 
 
 __all__ = ["DEFAULT_RERANKER", "RERANKERS", "Reranker", "Similarity", "make_reranker", "make_second_opinion"]
