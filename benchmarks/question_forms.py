@@ -1,4 +1,5 @@
-"""The natural question set typed as people type: without question marks, and in capitals.
+"""The natural question set typed as people type: without question marks, in capitals, and
+wrapped the way people talk to an assistant ("Can you tell me ...", "Hi! ...", "... Thanks!").
 
 Writes each variant of eval/natural (same articles and index, same gold answers, only the question
 text changed) to build/question-forms/<variant>/ and runs `rag eval` on it, hybrid mode, for the tuning
@@ -22,10 +23,18 @@ sys.path.insert(0, str(ROOT))
 from rag.eval.report import write_report  # noqa: E402
 from rag.eval.run import evaluate  # noqa: E402
 
+def lower_first(q: str) -> str:
+    return q[:1].lower() + q[1:]
+
+
 VARIANTS = {
     "as written": lambda q: q,
     "no question mark": lambda q: q.rstrip().rstrip("?").rstrip(),
     "capitals": lambda q: q.upper(),
+    "can you tell me": lambda q: f"Can you tell me {lower_first(q)}",
+    "hi!": lambda q: f"Hi! {q}",
+    "please tell me:": lambda q: f"Please tell me: {q}",
+    "thanks after": lambda q: f"{q} Thanks!",
 }
 METRICS = ("hit@1", "hit@5", "citation_support@1", "answer_contains_gold", "abstain_unanswerable", "false_abstain")
 

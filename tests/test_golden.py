@@ -128,6 +128,25 @@ def test_the_answer_does_not_depend_on_case_or_the_question_mark(seed_assistant,
     assert answer.confidence == pytest.approx(expected.confidence, abs=1e-6)
 
 
+@pytest.mark.parametrize("typed", ["Hi! Can you tell me how high the missile went? Thanks",
+                                   "Hey, could you tell me how high did the missile go?",
+                                   "I'd like to know how high the missile went.",
+                                   "Do you know how high the missile went? Thank you!"])
+def test_a_question_wrapped_in_a_request_is_answered_as_the_question(seed_assistant, typed):
+    # Before rag.conversation.core_question, the first of these was refused (confidence 0.24):
+    # "Hi", "tell me" and "Thanks" were read as part of the question, and the answer-type rules,
+    # which read a question's first words, did not see "how high".
+    answer = seed_assistant.ask(typed)
+    assert answer.question == typed
+    assert not answer.abstained, answer.answer
+    assert_citations_verified(answer)
+    assert "hitting altitudes of 7,000" in answer.citations[0].quote, answer.answer
+
+
+def test_a_wrapped_off_topic_question_still_abstains(seed_assistant):
+    assert seed_assistant.ask("Hi! Can you tell me who won the 2022 World Cup? Thanks").abstained
+
+
 def test_without_a_reranker_answers_still_come_with_verified_citations(seed_assistant, embedder, tmp_path):
     from rag import Assistant, Settings
 

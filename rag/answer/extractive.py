@@ -148,7 +148,8 @@ class ExtractiveAnswerer:
         cover = Coverage(question_terms(query.text), index.idf, index.unknown_idf)
         vectors = [v for v in (query.vector, query.question_vector) if v is not None]
         top_score = max((h.score for h in hits), default=0.0)
-        kind = expected_type(query.question)
+        asked = as_question(query.question)  # without "Can you tell me": the type is in its first words
+        kind = expected_type(asked)
         out: dict[tuple[str, int, int], Candidate] = {}
         for hit in hits[: cfg.hits_considered]:
             sims = None
@@ -161,7 +162,7 @@ class ExtractiveAnswerer:
                 with_previous = s_terms | sentence_terms[j - 1] if j else s_terms
                 cov = (1 - cfg.context_share) * cover(s_terms) + cfg.context_share * cover(with_previous)
                 c = Candidate(hit, j, sentence, s_terms, None if sims is None else float(sims[j]), cov, prior,
-                              type_ok=holds(kind, sentence.text, query.question))
+                              type_ok=holds(kind, sentence.text, asked))
                 c.cheap = (c.cosine or 0.0) + cfg.coverage_weight * cov + cfg.prior_weight * prior
                 if c.key not in out or c.cheap > out[c.key].cheap:
                     out[c.key] = c
@@ -187,7 +188,7 @@ class ExtractiveAnswerer:
         best = ranked[0]
         cosine = max((c.cosine for c in ranked if c.cosine is not None), default=None)
         e = Evidence(rerank=best.rerank, type_ok=best.type_ok, cosine=cosine, coverage=best.coverage,
-                     cheap=best.cheap, names_ok=mentions_names(query.question, best.hit, index))
+                     cheap=best.cheap, names_ok=mentions_names(as_question(query.question), best.hit, index))
         # A follow-up keeps the first model's call: the second was fitted on questions that stand
         # alone, and a bi-encoder cannot tell what "it" is in "And how high did it go?" (with the
         # earlier question in front, its cosine sits lower than for a question asked whole).

@@ -1,0 +1,51 @@
+"""How a typed turn becomes the question the models read (rag/conversation.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.conversation import as_question, core_question, retrieval_query
+
+
+@pytest.mark.parametrize("typed, core", [
+    ("Hi! Can you tell me how high the missile went? Thanks", "how high the missile went?"),
+    ("Please tell me: How far did it fly?", "How far did it fly?"),
+    ("I was wondering, could you tell me who leads North Korea?", "who leads North Korea?"),
+    ("Do you know who supplied the uniforms?", "who supplied the uniforms?"),
+    ("Can you tell me if Harvard always admitted women?", "Harvard always admitted women?"),
+    ("How far did it fly, please?", "How far did it fly?"),
+    ("Thanks for that. How far did it fly?", "How far did it fly?"),
+    ("I'd like to know when the test happened.", "when the test happened"),
+    ("Question: who won?", "who won?"),
+])
+def test_greetings_requests_and_thanks_are_not_part_of_the_question(typed, core):
+    assert core_question(typed) == core
+
+
+@pytest.mark.parametrize("question", [
+    "Can quantum computers factor numbers quickly?",  # "can" asks here; nobody is asked to tell
+    "What type of issues are members typically allowed to vote as they please?",  # SQuAD dev
+    "OK Computer was released when?",
+    "Who is Ahn Chan-il?",
+    "Name the missile.",
+])
+def test_a_question_without_a_wrapper_is_left_as_it_is(question):
+    assert core_question(question) == question
+
+
+def test_a_turn_that_is_only_a_wrapper_is_kept_whole():
+    # Nothing would be left to ask about; the question is then what was typed (and abstains).
+    assert core_question("Thanks!") == "Thanks!"
+    assert core_question("Hello") == "Hello"
+
+
+def test_as_question_reads_the_core_with_a_question_mark():
+    assert as_question("Hi! how high did the missile go") == "how high did the missile go?"
+    assert as_question("I'd like to know when it flew.") == "when it flew?"
+    assert as_question("Name the missile.") == "Name the missile.?"  # unchanged from before wrappers
+
+
+def test_a_wrapped_follow_up_is_folded_with_the_earlier_question_unwrapped():
+    history = ["Hi! Can you tell me what kind of missile North Korea tested?"]
+    assert retrieval_query(as_question("Could you tell me how far it flew?"), history) == (
+        "what kind of missile North Korea tested? how far it flew?")
