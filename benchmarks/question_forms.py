@@ -1,5 +1,6 @@
-"""The natural question set typed as people type: without question marks, in capitals, and
-wrapped the way people talk to an assistant ("Can you tell me ...", "Hi! ...", "... Thanks!").
+"""The natural question set typed as people type: without question marks, in capitals,
+wrapped the way people talk to an assistant ("Can you tell me ...", "Hi! ...", "... Thanks!"),
+and with a typo (two neighbouring letters of one content word swapped, "misslie").
 
 Writes each variant of eval/natural (same articles and index, same gold answers, only the question
 text changed) to build/question-forms/<variant>/ and runs `rag eval` on it, hybrid mode, for the tuning
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -22,9 +25,23 @@ sys.path.insert(0, str(ROOT))
 
 from rag.eval.report import write_report  # noqa: E402
 from rag.eval.run import evaluate  # noqa: E402
+from rag.text.lexical import question_terms  # noqa: E402
 
 def lower_first(q: str) -> str:
     return q[:1].lower() + q[1:]
+
+
+def one_typo(q: str) -> str:
+    """Two neighbouring letters swapped inside one content word of 5+ letters, chosen by a
+    generator seeded with the question (the same typo on every run): "How high did the misslie
+    go?". Swaps are among the commonest typing slips; first and last letters are kept."""
+    rng = random.Random(q)
+    words = [m for m in re.finditer(r"[A-Za-z]{5,}", q) if question_terms(m.group())]
+    if not words:
+        return q
+    m = rng.choice(words)
+    w, i = m.group(), rng.randrange(1, len(m.group()) - 2)
+    return q[:m.start()] + w[:i] + w[i + 1] + w[i] + w[i + 2:] + q[m.end():]
 
 
 VARIANTS = {
@@ -35,6 +52,7 @@ VARIANTS = {
     "hi!": lambda q: f"Hi! {q}",
     "please tell me:": lambda q: f"Please tell me: {q}",
     "thanks after": lambda q: f"{q} Thanks!",
+    "one typo": one_typo,
 }
 METRICS = ("hit@1", "hit@5", "citation_support@1", "answer_contains_gold", "abstain_unanswerable", "false_abstain")
 

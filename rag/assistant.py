@@ -66,6 +66,7 @@ class Assistant:
         self.embedder = self.parts.embedder
         self.answerer = self.parts.answerer
         self.generative = self.parts.generative
+        self.speller = self.parts.speller
         self.chunking = ChunkingConfig(settings.chunk_tokens, settings.chunk_overlap)
         check_k(settings.k)
         self._snapshot: Snapshot | None = None
@@ -86,6 +87,8 @@ class Assistant:
         the slow one. Raises InputError when one cannot be loaded."""
         self.embedder.warm_up()
         self.answerer.warm_up()
+        if self.speller is not None:
+            self.speller.warm_up()
         if self.generative is not None:
             self.generative.warm_up()
 
@@ -272,12 +275,15 @@ class Assistant:
         question in front) and, unless the mode is lexical, its embedding."""
         mode = check_mode(mode or self.settings.mode)
         asked = as_question(question)
+        snap = self.snapshot
+        if self.speller is not None and snap is not None:
+            asked = self.speller.correct(asked, snap.idf)
         text = retrieval_query(asked, history)
         if mode == "lexical":
-            return Query(question, text)
+            return Query(question, text, asked)
         vector = self.embedder.embed_query(text)
         question_vector = self.embedder.embed_query(asked) if text != asked else None
-        return Query(question, text, vector, question_vector)
+        return Query(question, text, asked, vector, question_vector)
 
     def retriever(self, mode: str | None = None, snapshot: Snapshot | None = None) -> Retriever:
         return self.parts.retriever(snapshot or self.require_snapshot(), check_mode(mode or self.settings.mode))

@@ -12,6 +12,8 @@ Environment variables (all optional):
     RAG_K              passages retrieved per question     (default: 5)
     RAG_MODE           hybrid | dense | lexical            (default: hybrid)
     RAG_RERANKER       ms-marco-minilm-l12 | none          (default: ms-marco-minilm-l12, packaged)
+    RAG_SPELLING       1: misspelt question words are corrected toward the articles' words
+                       (default: 1; rag/text/spelling.py; its word list is English)
     RAG_VECTOR_STORE   faiss | milvus                      (default: faiss)
     RAG_MILVUS_URI     a file path (Milvus Lite, embedded) or http://host:19530 (default: <index>/milvus.db)
     RAG_MILVUS_TOKEN   user:password or an API token for a Milvus server (default: none)
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from rag.embed import Embedder
     from rag.retrieve.hybrid import Retriever
     from rag.store import Snapshot, VectorStore
+    from rag.text.spelling import Speller
 
 _ENV = {
     "index_dir": "RAG_INDEX",
@@ -54,6 +57,7 @@ _ENV = {
     "k": "RAG_K",
     "mode": "RAG_MODE",
     "reranker": "RAG_RERANKER",
+    "spelling": "RAG_SPELLING",
     "vector_store": "RAG_VECTOR_STORE",
     "milvus_uri": "RAG_MILVUS_URI",
     "milvus_token": "RAG_MILVUS_TOKEN",
@@ -79,6 +83,7 @@ class Settings:
     k: int = 5
     mode: str = "hybrid"
     reranker: str = "ms-marco-minilm-l12"
+    spelling: bool = True
     vector_store: str = "faiss"
     milvus_uri: str = ""  # empty: <index_dir>/milvus.db
     milvus_token: str = field(default="", repr=False)
@@ -140,6 +145,7 @@ class Parts:
     generative: Answerer | None  # the language model's answerer, None without RAG_LLM_URL
     new_vector_store: Callable[[int], VectorStore]  # an empty store for vectors of this dimension
     retriever: Callable[[Snapshot, str], Retriever]  # a retriever over one version, in a mode
+    speller: Speller | None  # corrects misspelt question words; None with RAG_SPELLING=0
 
 
 def build_parts(settings: Settings, embedder: Embedder | None = None, answerer: Answerer | None = None,
@@ -150,6 +156,7 @@ def build_parts(settings: Settings, embedder: Embedder | None = None, answerer: 
     from rag.embed import make_embedder
     from rag.retrieve.hybrid import HybridRetriever, check_mode
     from rag.store import make_vector_store
+    from rag.text.spelling import Speller
 
     check_mode(settings.mode)
     if settings.vector_store not in ("faiss", "milvus"):
@@ -164,6 +171,7 @@ def build_parts(settings: Settings, embedder: Embedder | None = None, answerer: 
         generative=generative,
         new_vector_store=lambda dim: make_vector_store(settings, dim),
         retriever=lambda snapshot, mode: HybridRetriever(snapshot, mode),
+        speller=Speller() if settings.spelling else None,
     )
 
 

@@ -70,14 +70,17 @@ class DocumentRecord:
 class Query:
     """A question as retrieval and answering see it.
 
-    `text` is what is searched for: the question, or for a follow-up ("And how far did it fly?")
-    the question with the earlier one in front (rag/conversation.py). `vector` embeds `text`;
-    `question_vector` embeds the question alone when it differs (the context finds the passage,
-    the question itself picks the sentence). Vectors are None when no dense side is used.
+    `question` is the text as typed. `asked` is the question as the models read it: without a
+    greeting or request around it, ending in "?", misspelt words corrected (rag/conversation.py,
+    rag/text/spelling.py). `text` is what is searched for: `asked`, or for a follow-up ("And how
+    far did it fly?") with the earlier question in front. `vector` embeds `text`;
+    `question_vector` embeds `asked` when it differs (the context finds the passage, the question
+    itself picks the sentence). Vectors are None when no dense side is used.
     """
 
     question: str
     text: str
+    asked: str
     vector: np.ndarray | None = field(default=None, repr=False)
     question_vector: np.ndarray | None = field(default=None, repr=False)
 

@@ -30,7 +30,6 @@ import numpy as np
 
 from rag.answer.abstain import Evidence
 from rag.answer.answer_type import expected_type, holds, question_names
-from rag.conversation import as_question
 from rag.rerank import Reranker, Similarity
 from rag.text.lexical import Coverage, question_terms, terms
 from rag.types import Answer, Citation, Hit, Query, Sentence
@@ -148,8 +147,7 @@ class ExtractiveAnswerer:
         cover = Coverage(question_terms(query.text), index.idf, index.unknown_idf)
         vectors = [v for v in (query.vector, query.question_vector) if v is not None]
         top_score = max((h.score for h in hits), default=0.0)
-        asked = as_question(query.question)  # without "Can you tell me": the type is in its first words
-        kind = expected_type(asked)
+        kind = expected_type(query.asked)  # "Can you tell me" gone: the type is in the first words
         out: dict[tuple[str, int, int], Candidate] = {}
         for hit in hits[: cfg.hits_considered]:
             sims = None
@@ -162,7 +160,7 @@ class ExtractiveAnswerer:
                 with_previous = s_terms | sentence_terms[j - 1] if j else s_terms
                 cov = (1 - cfg.context_share) * cover(s_terms) + cfg.context_share * cover(with_previous)
                 c = Candidate(hit, j, sentence, s_terms, None if sims is None else float(sims[j]), cov, prior,
-                              type_ok=holds(kind, sentence.text, asked))
+                              type_ok=holds(kind, sentence.text, query.asked))
                 c.cheap = (c.cosine or 0.0) + cfg.coverage_weight * cov + cfg.prior_weight * prior
                 if c.key not in out or c.cheap > out[c.key].cheap:
                     out[c.key] = c
@@ -178,7 +176,7 @@ class ExtractiveAnswerer:
         head, tail = ranked[:n], ranked[n:]
         # The question alone, not the search text: for a follow-up the context found the passage,
         # the question itself says which sentence ("And how far did it fly?").
-        scores = self.reranker.score(as_question(query.question), [rerank_text(c) for c in head])
+        scores = self.reranker.score(query.asked, [rerank_text(c) for c in head])
         blend = cfg.rerank_blend
         head = [replace(c, rerank=float(s), final=float(s) + blend * c.cheap) for c, s in zip(head, scores)]
         head.sort(key=lambda c: (-c.final, c.hit.rank, c.sentence.start))
@@ -188,11 +186,11 @@ class ExtractiveAnswerer:
         best = ranked[0]
         cosine = max((c.cosine for c in ranked if c.cosine is not None), default=None)
         e = Evidence(rerank=best.rerank, type_ok=best.type_ok, cosine=cosine, coverage=best.coverage,
-                     cheap=best.cheap, names_ok=mentions_names(as_question(query.question), best.hit, index))
+                     cheap=best.cheap, names_ok=mentions_names(query.asked, best.hit, index))
         # A follow-up keeps the first model's call: the second was fitted on questions that stand
         # alone, and a bi-encoder cannot tell what "it" is in "And how high did it go?" (with the
         # earlier question in front, its cosine sits lower than for a question asked whole).
-        follow_up = query.text != as_question(query.question)
+        follow_up = query.text != query.asked
         if self.second_opinion is not None and e.unsure() and not follow_up:
             e = replace(e, second_opinion=self.second_opinion_of(query, best))
         return e
@@ -200,7 +198,7 @@ class ExtractiveAnswerer:
     def second_opinion_of(self, query: Query, best: Candidate) -> float:
         """The second opinion's similarity of the question (as the models read it) and the best
         sentence alone."""
-        return self.second_opinion.similarity(as_question(query.question), best.sentence.text)
+        return self.second_opinion.similarity(query.asked, best.sentence.text)
 
     def choose(self, ranked: list[Candidate]) -> list[Candidate]:
         best = ranked[0]

@@ -37,7 +37,6 @@ from rag.answer.prompt import (FORMATS, SYSTEM_JSON, SYSTEM_TEXT, DraftStream, P
                                number_sentences, parse_reply, reply_schema, user_message)
 from rag.errors import InputError
 from rag.answer.verify import Embeds, Source, Verifier
-from rag.conversation import as_question
 from rag.types import EXTRACTIVE, GENERATIVE, Answer, Answerer, AnswerSentence, Citation, Hit, Query
 
 # Why an answer that a model was asked for is the extractive one (Answer.answerer.fallback).
@@ -145,7 +144,7 @@ class GenerativeAnswerer:
         ranked = self._ranker.rank(query, hits, index)
         shown = number_sentences([(c.key, c.hit.chunk.title, c.sentence.text) for c in ranked], self.config.prompt)
         # The search text differs from the question only for a follow-up (rag/conversation.py).
-        context = query.text if query.text != as_question(query.question) else None
+        context = query.text if query.text != query.asked else None
         return Asked(query, tuple(hits), index, extractive, tuple(shown), {c.key: c for c in ranked},
                      user_message(query.question, shown, context))
 
@@ -205,7 +204,7 @@ class GenerativeAnswerer:
             return self._fallback(extractive, "off_question", "The language model's answer rests on sentences that "
                                   "answer the question less well than the best one found. This is the extractive "
                                   "answer instead.", timings, trace, tuple(sentences))
-        question = as_question(asked.query.question)
+        question = asked.query.asked
         kind = expected_type(question)
         if self.config.require_answer_type and not holds(kind, " ".join(s.text for s in sentences if s.supported),
                                                          question):
