@@ -337,7 +337,7 @@ class Assistant:
         # The answerer's own timings (a model's "llm" and "first_token") are kept beside these.
         timings = {**answer.timings_ms, "retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000,
                    "total": (t2 - t0) * 1000}
-        return replace(answer, timings_ms=timings, citations=with_pages(snap, answer.citations))
+        return replace(answer, timings_ms=timings, citations=with_pages(snap, answer.citations), asked=query.asked)
 
 
 def with_pages(snap: Snapshot, citations: tuple[Citation, ...]) -> tuple[Citation, ...]:

@@ -194,6 +194,9 @@ class Answer:
     # Python only, for evaluation and calibration: what the model was shown and replied, and the
     # verifier's features per sentence (rag/answer/generative.py). Never serialised.
     trace: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    # Python only: the question as the models read it (Query.asked); the chat shows it when a
+    # misspelt word was corrected, so that nobody is answered a question they did not ask unseen.
+    asked: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON schema of `rag ask --json` and `POST /api/ask`: the keys of issue 1, then

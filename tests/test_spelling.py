@@ -40,11 +40,15 @@ def test_a_word_that_is_not_a_typo_of_an_article_word_stays(question):
     assert Speller(ENGLISH).correct(question, IDF) == question
 
 
-def test_of_several_neighbours_the_one_in_more_chunks_wins():
-    idf = {"north": 3.0, "forth": 0.5}  # "forth" is in more chunks than "north"
-    english = {"north": 5000, "forth": 100}
-    assert Speller(english).correct_word("norrth", idf) == "north"  # "forth" is two edits away
-    assert Speller(english).correct_word("morth", idf) == "forth"
+def test_of_several_neighbours_the_commonest_english_word_wins_then_the_one_in_more_chunks():
+    idf = {"north": 3.0, "forth": 0.5, "worth": 1.0}  # "forth" is in the most chunks
+    assert Speller({"north": 5000, "forth": 100}).correct_word("morth", idf) == "north"
+    assert Speller({"north": 5000, "forth": 100}).correct_word("norrth", idf) == "north"  # forth: 2 edits
+    assert Speller({"forth": 100, "worth": 100}).correct_word("morth", idf) == "forth"  # a tie
+
+
+def test_a_possessive_keeps_its_s():
+    assert Speller(ENGLISH).correct("Where did the misslie's crew go?", IDF) == "Where did the missile's crew go?"
 
 
 def test_the_real_word_list_knows_english_words_and_leaves_them():
@@ -60,6 +64,7 @@ def test_a_question_with_a_typo_cites_what_the_question_spelt_right_cites(seed_a
     typed = "How high did the misslie go?"
     answer = seed_assistant.ask(typed)
     assert answer.question == typed
+    assert answer.asked == "How high did the missile go?"  # the chat shows it ("Read as: ...")
     assert not answer.abstained, answer.answer
     assert_citations_verified(answer)
     assert answer.citations[0].quote == seed_assistant.ask("How high did the missile go?").citations[0].quote

@@ -99,3 +99,15 @@ def test_documents_table_escapes_titles_and_ids():
     html = render.documents_html(docs)
     assert "<img" not in html and "&lt;img" in html and "a/&lt;x&gt;.txt" in html and "2024-10-31" in html
     assert "empty" in render.documents_html([])
+
+
+def test_a_corrected_question_is_shown_as_read_and_a_wrapped_one_is_not():
+    from dataclasses import replace
+
+    answer = make_answer("It flew. [1]", (seed_citation(),))
+    corrected = replace(answer, question="How high did the misslie go?", asked="How high did the missile go?")
+    html = render.answer_html(corrected, [], 1)
+    assert "Read as: <i>How high did the missile go?</i>" in html
+    wrapped = replace(answer, question="Hi! How high did the missile go? Thanks", asked="How high did the missile go?")
+    assert "Read as" not in render.answer_html(wrapped, [], 1)
+    assert "Read as" not in render.answer_html(answer, [], 1)  # built without `asked`

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from rag.cite.verify import citation_problem_for
+from rag.conversation import as_question
 from rag.ingest.formats import span_kind
 from rag.ingest.html import BLOCK_TAGS, SKIP_TAGS
 from rag.ingest.pages import body_lines, is_hyphen_break, keeps_hyphen
@@ -203,7 +204,21 @@ def unsupported_html(sentences: Sequence[AnswerSentence]) -> str:
 
 
 def answerer_html(answer: Answer) -> str:
-    """Who wrote the answer: the model (its sentences verified), or why the extractive answer is shown."""
+    """Who wrote the answer: the model (its sentences verified), or why the extractive answer is
+    shown; and the question as it was read when a misspelt word of it was corrected."""
+    return read_as_html(answer) + _writer_html(answer)
+
+
+def read_as_html(answer: Answer) -> str:
+    """ "Read as: How high did the missile go?" when spelling correction (rag/text/spelling.py)
+    changed the question; nothing for a question read as typed (a greeting or request around it
+    is dropped silently: it changes no word of the question)."""
+    if not answer.asked or answer.asked == as_question(answer.question):
+        return ""
+    return f'<div class="rag-answerer rag-read-as">Read as: <i>{esc(answer.asked)}</i></div>'
+
+
+def _writer_html(answer: Answer) -> str:
     who = answer.answerer
     if who.kind == GENERATIVE:
         return (f'<div class="rag-answerer">Written by the language model <b>{esc(who.model or "")}</b>; every '
