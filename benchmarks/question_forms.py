@@ -1,6 +1,7 @@
 """The natural question set typed as people type: without question marks, in capitals,
 wrapped the way people talk to an assistant ("Can you tell me ...", "Hi! ...", "... Thanks!"),
-and with a typo (two neighbouring letters of one content word swapped, "misslie").
+after a sentence of their own ("I have a question about an article I read. ..."), and with a
+typo (two neighbouring letters of one content word swapped, "misslie").
 
 Writes each variant of eval/natural (same articles and index, same gold answers, only the question
 text changed) to build/question-forms/<variant>/ and runs `rag eval` on it, hybrid mode, for the tuning
@@ -52,6 +53,8 @@ VARIANTS = {
     "hi!": lambda q: f"Hi! {q}",
     "please tell me:": lambda q: f"Please tell me: {q}",
     "thanks after": lambda q: f"{q} Thanks!",
+    "a sentence first": lambda q: f"I have a question about an article I read. {q}",
+    "after a colon": lambda q: f"I was reading about this and got curious: {lower_first(q)}",
     "one typo": one_typo,
 }
 METRICS = ("hit@1", "hit@5", "citation_support@1", "answer_contains_gold", "abstain_unanswerable", "false_abstain")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from rag.answer.extractive import Answerer
-from rag.conversation import as_question, check_history, retrieval_query
+from rag.conversation import as_question, check_history, retrieval_query, split_context
 from rag.embed import Embedder, canonical_model_id
 from rag.errors import IndexNotFoundError, InputError, RagError
 from rag.indexer import IngestReport, Progress, ingest, remove_document
@@ -274,11 +274,18 @@ class Assistant:
         """The Query retrieval and answering see: the search text (a follow-up gets the earlier
         question in front) and, unless the mode is lexical, its embedding."""
         mode = check_mode(mode or self.settings.mode)
-        asked = as_question(question)
+        # "North Korea tested a missile. How far did it fly?": the sentence before the question is
+        # searched with it (it is about this question, unlike an earlier turn, which is used
+        # only when the question needs it); the models that pick and judge a sentence read the
+        # question alone.
+        context, question_part = split_context(question)
+        asked = as_question(question_part)
         snap = self.snapshot
         if self.speller is not None and snap is not None:
             asked = self.speller.correct(asked, snap.idf)
         text = retrieval_query(asked, history)
+        if context:
+            text = f"{context} {text}"
         if mode == "lexical":
             return Query(question, text, asked)
         vector = self.embedder.embed_query(text)

@@ -20,6 +20,7 @@ from typing import Any, Iterable
 from rag.errors import InputError
 from rag.inputs import check_text
 from rag.text.lexical import terms
+from rag.text.sentences import split_sentences
 
 MAX_HISTORY_TURNS = 40
 MAX_TURN_CHARS = 10_000  # an answer quotes up to three sentences; a question is at most 2,000
@@ -84,9 +85,9 @@ def is_follow_up(question: str) -> bool:
 _SEP = r"[\s,:;.!-]*"
 _GREETING = re.compile(
     r"^\s*(?:hi|hello|hey|hiya|greetings|good\s+(?:morning|afternoon|evening|day)|excuse\s+me|sorry|"
-    r"quick\s+question|question|q)(?:\s+there)?\b\s*[,:;.!-]+\s+" + _SEP +
+    r"quick\s+question|question|q)(?:\s+there)?\b\s*[,:;.!-]+(?:\s+|$)" + _SEP +
     # ... or a whole sentence of thanks or assent before it ("Thanks for that. How far ...")
-    r"|^\s*(?:thanks|thank\s+you|thx|ok(?:ay)?|great|cool|perfect|got\s+it)\b[^.!?]*[.!]+\s+", re.IGNORECASE)
+    r"|^\s*(?:thanks|thank\s+you|thx|ok(?:ay)?|great|cool|perfect|got\s+it)\b[^.!?]*[.!]+(?:\s+|$)", re.IGNORECASE)
 _REQUEST = re.compile(
     r"^\s*(?:please\s+)?(?:"
     r"(?:can|could|would|will)\s+you\s+(?:please\s+)?(?:tell|show|remind)\s+(?:me|us)|"
@@ -107,6 +108,14 @@ def core_question(text: str) -> str:
     """`text` without a greeting, a request around it or thanks after it ("Hi! Can you tell me how
     high the missile went? Thanks" -> "how high the missile went?"); `text` itself when nothing
     would be left."""
+    core = _unwrapped(text)
+    if not any(ch.isalnum() for ch in core):
+        return text.strip()
+    # What was a request ("I'd like to know when it flew.") is now a question: its full stop goes.
+    return core.rstrip(".!").rstrip() if core != text.strip() else core
+
+
+def _unwrapped(text: str) -> str:
     core = text.strip()
     for _ in range(4):  # "Hi, I was wondering, could you tell me ..." is three wrappers deep
         before = core
@@ -114,10 +123,37 @@ def core_question(text: str) -> str:
         core = _REQUEST.sub("", _GREETING.sub("", core)).strip()
         if core == before:
             break
-    if not any(ch.isalnum() for ch in core):
-        return text.strip()
-    # What was a request ("I'd like to know when it flew.") is now a question: its full stop goes.
-    return core.rstrip(".!").rstrip() if core != text.strip() else core
+    return core
+
+
+# "I was reading about the test and got curious: how high did it go?"
+_COLON_QUESTION = re.compile(r":\s+(?=(?:how|what|when|where|who|whom|whose|why|which|is|are|was|were|do|does|did|"
+                             r"can|could|will|would|should|has|have|had)\b)", re.IGNORECASE)
+
+
+def split_context(text: str) -> tuple[str, str]:
+    """(context, question) of a turn that says something before it asks ("North Korea tested a
+    missile on Thursday. How far did it fly?"): the question is the last sentence that asks (it
+    ends in "?", thanks after it aside) with what follows it; the context is what comes before,
+    or "" when that is only a greeting or thanks. ("", text) for a turn that is one sentence,
+    asks nothing, asks twice ("How far did it fly? And how high?") or is split only inside a
+    quotation. The context is searched with the question (Assistant.query); the reranker, the
+    answer-type rules and abstention read the question alone."""
+    text = text.strip()
+    starts = [a for a, _ in split_sentences(text)]
+    starts += [m.end() for m in _COLON_QUESTION.finditer(text)]
+    asking = [a for a in sorted(starts) if a > 0 and _unwrapped(text[a:]).endswith(("?", "？"))]
+    if not asking or not _unwrapped(text).endswith(("?", "？")):
+        return "", text
+    # The first boundary after which what remains is one question: "A. B? Thanks" splits before "B".
+    start = next(a for a in reversed(asking) if not any(b > a and _unwrapped(text[a:b]).endswith("?")
+                                                         for b in asking))
+    context = _unwrapped(text[:start]).rstrip(":").strip()
+    if "?" in context:  # two questions in one turn ("How far did it fly? And how high?"): read whole
+        return "", text
+    if context.count('"') % 2 or context.count("“") > context.count("”"):  # inside a quotation:
+        return "", text  # 'Who said, "Here I stand. I can do no other"?' (SQuAD dev)
+    return (context if any(ch.isalnum() for ch in context) else ""), text[start:].strip()
 
 
 def as_question(text: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.conversation import as_question, core_question, retrieval_query
+from rag.conversation import as_question, core_question, retrieval_query, split_context
 
 
 @pytest.mark.parametrize("typed, core", [
@@ -49,3 +49,19 @@ def test_a_wrapped_follow_up_is_folded_with_the_earlier_question_unwrapped():
     history = ["Hi! Can you tell me what kind of missile North Korea tested?"]
     assert retrieval_query(as_question("Could you tell me how far it flew?"), history) == (
         "what kind of missile North Korea tested? how far it flew?")
+
+
+@pytest.mark.parametrize("typed, context, question", [
+    ("North Korea tested a missile on Thursday. How far did it fly?",
+     "North Korea tested a missile on Thursday.", "How far did it fly?"),
+    ("I was reading about the test and got curious: how high did it go?",
+     "I was reading about the test and got curious", "how high did it go?"),
+    ("Thanks for that. How far did it fly?", "", "How far did it fly?"),  # thanks is no context
+    ("How many U.S. troops are in Korea?", "", "How many U.S. troops are in Korea?"),  # one sentence
+    ("How far did it fly? And how high?", "", "How far did it fly? And how high?"),  # two questions
+    ("North Korea tested a missile.", "", "North Korea tested a missile."),  # asks nothing
+    ('Who said, "Here I stand. I can do no other"?', "",  # a quotation is not two sentences
+     'Who said, "Here I stand. I can do no other"?'),
+])
+def test_what_is_said_before_a_question_is_its_context(typed, context, question):
+    assert split_context(typed) == (context, question)
