@@ -140,14 +140,12 @@ def split_context(text: str) -> tuple[str, str]:
     quotation. The context is searched with the question (Assistant.query); the reranker, the
     answer-type rules and abstention read the question alone."""
     text = text.strip()
-    starts = [a for a, _ in split_sentences(text)]
-    starts += [m.end() for m in _COLON_QUESTION.finditer(text)]
-    asking = [a for a in sorted(starts) if a > 0 and _unwrapped(text[a:]).endswith(("?", "？"))]
-    if not asking or not _unwrapped(text).endswith(("?", "？")):
+    starts = [a for a, _ in split_sentences(text)] + [m.end() for m in _COLON_QUESTION.finditer(text)]
+    # The last boundary after which the rest asks: "A. B? Thanks!" splits before "B", not "Thanks".
+    start = next((a for a in sorted(set(starts), reverse=True)
+                  if a > 0 and _unwrapped(text[a:]).endswith(("?", "？"))), None)
+    if start is None:
         return "", text
-    # The first boundary after which what remains is one question: "A. B? Thanks" splits before "B".
-    start = next(a for a in reversed(asking) if not any(b > a and _unwrapped(text[a:b]).endswith("?")
-                                                         for b in asking))
     context = _unwrapped(text[:start]).rstrip(":").strip()
     if "?" in context:  # two questions in one turn ("How far did it fly? And how high?"): read whole
         return "", text
