@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from rag.answer.extractive import Answerer
-from rag.conversation import as_question, check_history, retrieval_query, split_context
+from rag.conversation import check_history, read_turn, retrieval_query
 from rag.embed import Embedder, canonical_model_id
 from rag.errors import IndexNotFoundError, InputError, RagError
 from rag.indexer import IngestReport, Progress, ingest, remove_document
@@ -278,8 +278,7 @@ class Assistant:
         # searched with it (it is about this question, unlike an earlier turn, which is used
         # only when the question needs it); the models that pick and judge a sentence read the
         # question alone.
-        context, question_part = split_context(question)
-        asked = as_question(question_part)
+        context, asked = read_turn(question)
         snap = self.snapshot
         if self.speller is not None and snap is not None:
             asked = self.speller.correct(asked, snap.idf)

@@ -116,6 +116,8 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _ask(args: argparse.Namespace) -> int:
+    from rag.conversation import read_turn
+
     # The draft is streamed to stderr, so stdout holds only the verified answer (and --json stays JSON).
     streamed: list[str] = []
 
@@ -133,6 +135,8 @@ def _ask(args: argparse.Namespace) -> int:
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return 0
     who = answer.answerer
+    if answer.asked and answer.asked != read_turn(answer.question)[1]:  # a misspelt word was corrected
+        print(f"(read as: {answer.asked})", file=sys.stderr)
     if who.fallback is not None:
         print(f"({who.message})", file=sys.stderr)
     print(answer.answer)

@@ -170,6 +170,15 @@ def as_question(text: str) -> str:
     return text if text.endswith(("?", "？")) else f"{text}?"
 
 
+def read_turn(text: str) -> tuple[str, str]:
+    """(context, question as the models read it) of a typed turn: `split_context`, then
+    `as_question` on the question. Misspelt words are corrected after this, against an index
+    (rag/text/spelling.py, in Assistant.query), so an answer whose `asked` differs from this
+    question had a word corrected."""
+    context, question = split_context(text)
+    return context, as_question(question)
+
+
 def retrieval_query(question: str, history: Iterable[Any] | None) -> str:
     earlier = previous_questions(history)
     if earlier and is_follow_up(question):

@@ -35,6 +35,17 @@ def test_ask_json_matches_schema_and_citations_verify(cli_index, capsys):
         assert citation_problem_for(Citation(**c)) is None
 
 
+def test_ask_says_how_it_read_a_misspelt_question(cli_index, capsys):
+    index, _ = cli_index
+    capsys.readouterr()
+    assert main(["ask", "How long did the misslie stay airborne?", "--index", str(index)]) == 0
+    out = capsys.readouterr()
+    assert "(read as: How long did the missile stay airborne?)" in out.err
+    assert "86 minutes" in out.out
+    assert main(["ask", "Hi! How long did the missile stay airborne?", "--index", str(index)]) == 0
+    assert "read as" not in capsys.readouterr().err  # only a corrected word is worth saying
+
+
 def test_search_stats_and_text_output(cli_index, capsys):
     index, _ = cli_index
     assert main(["search", "Kursk troops", "--index", str(index), "-k", "2", "--json"]) == 0

@@ -111,3 +111,5 @@ def test_a_corrected_question_is_shown_as_read_and_a_wrapped_one_is_not():
     wrapped = replace(answer, question="Hi! How high did the missile go? Thanks", asked="How high did the missile go?")
     assert "Read as" not in render.answer_html(wrapped, [], 1)
     assert "Read as" not in render.answer_html(answer, [], 1)  # built without `asked`
+    context = replace(answer, question="North Korea tested a missile. How high did it go?", asked="How high did it go?")
+    assert "Read as" not in render.answer_html(context, [], 1)
