@@ -28,6 +28,7 @@ from rag.eval.report import write_report  # noqa: E402
 from rag.eval.run import evaluate  # noqa: E402
 from rag.text.lexical import question_terms  # noqa: E402
 
+
 def lower_first(q: str) -> str:
     return q[:1].lower() + q[1:]
 
