@@ -116,7 +116,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _ask(args: argparse.Namespace) -> int:
-    from rag.conversation import read_turn
+    from rag.conversation import corrected_question
 
     # The draft is streamed to stderr, so stdout holds only the verified answer (and --json stays JSON).
     streamed: list[str] = []
@@ -135,8 +135,9 @@ def _ask(args: argparse.Namespace) -> int:
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return 0
     who = answer.answerer
-    if answer.asked and answer.asked != read_turn(answer.question)[1]:  # a misspelt word was corrected
-        print(f"(read as: {answer.asked})", file=sys.stderr)
+    read_as = corrected_question(answer.question, answer.asked)
+    if read_as is not None:
+        print(f"(read as: {read_as})", file=sys.stderr)
     if who.fallback is not None:
         print(f"({who.message})", file=sys.stderr)
     print(answer.answer)

@@ -179,6 +179,13 @@ def read_turn(text: str) -> tuple[str, str]:
     return context, as_question(question)
 
 
+def corrected_question(question: str, asked: str) -> str | None:
+    """`asked` (Answer.asked) when spelling correction changed a word of the typed `question`,
+    else None: what the chat and `rag ask` show as "Read as". A greeting, request or sentence of
+    context set aside changes no word, so it is not shown."""
+    return asked if asked and asked != read_turn(question)[1] else None
+
+
 def retrieval_query(question: str, history: Iterable[Any] | None) -> str:
     earlier = previous_questions(history)
     if earlier and is_follow_up(question):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from rag.cite.verify import citation_problem_for
-from rag.conversation import read_turn
+from rag.conversation import corrected_question
 from rag.ingest.formats import span_kind
 from rag.ingest.html import BLOCK_TAGS, SKIP_TAGS
 from rag.ingest.pages import body_lines, is_hyphen_break, keeps_hyphen
@@ -213,9 +213,10 @@ def read_as_html(answer: Answer) -> str:
     """ "Read as: How high did the missile go?" when spelling correction (rag/text/spelling.py)
     changed the question; nothing for a question read as typed (a greeting or request around it,
     or a sentence before it, is set aside silently: it changes no word of the question)."""
-    if not answer.asked or answer.asked == read_turn(answer.question)[1]:
+    read_as = corrected_question(answer.question, answer.asked)
+    if read_as is None:
         return ""
-    return f'<div class="rag-answerer rag-read-as">Read as: <i>{esc(answer.asked)}</i></div>'
+    return f'<div class="rag-answerer rag-read-as">Read as: <i>{esc(read_as)}</i></div>'
 
 
 def _writer_html(answer: Answer) -> str:
