@@ -42,6 +42,15 @@ def command(cfg: dict) -> str:
     return " ".join(parts)
 
 
+def second_opinion(cfg: dict) -> str:
+    """", abstention second opinion bge-small-en-v1.5" from the model id the run recorded
+    ("BAAI/bge-small-en-v1.5 (int8 onnx, ...)"), or "" when the run had none."""
+    model_id = cfg.get("second_opinion")
+    if not model_id:
+        return ""
+    return f", abstention second opinion {model_id.split(' (')[0].split('/')[-1]}"
+
+
 def section(name: str, report: dict, baseline: dict | None) -> list[str]:
     cfg = report["config"]
     modes = dict(report["modes"])
@@ -49,7 +58,7 @@ def section(name: str, report: dict, baseline: dict | None) -> list[str]:
         modes["previous release (hybrid)"] = baseline
     return [f"**{SETS[name]}**: `{command(cfg)}`, {cfg['documents']} articles / {cfg['chunks']} chunks, "
             f"encoder {cfg['encoder']}, reranker {cfg.get('reranker', 'none')}"
-            f"{', abstention second opinion bge-small-en-v1.5' if cfg.get('second_opinion') else ''}, k={cfg['k']}:", "",
+            f"{second_opinion(cfg)}, k={cfg['k']}:", "",
             markdown_table({"modes": modes}), ""]
 
 

@@ -115,6 +115,8 @@ def test_end_to_end_with_holdout_writes_a_parseable_report(tiny_dataset, tmp_pat
         assert m["citations_valid"] == 1.0
         assert m["hit@5"] == 1.0  # three small articles: the gold chunk is always retrieved
     assert report["config"]["documents"] == 2
+    # The default answerer's abstention second opinion is named, as the README table shows it.
+    assert report["config"]["second_opinion"].startswith("BAAI/bge-small-en-v1.5")
     out = tmp_path / "out"
     table = write_report(report, out)
     assert "hit@1" in table

@@ -86,8 +86,8 @@ class Evidence:
         return _logistic(z)
 
     def answerable(self) -> bool:
-        model, _ = self._model()
-        return self.probability() >= model["threshold"]
+        model, z = self._model()
+        return _logistic(z) >= model["threshold"]
 
 
 def _weighted(model: dict, features: dict[str, float | None]) -> float:

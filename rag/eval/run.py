@@ -150,7 +150,7 @@ def evaluate(dataset_path: str | Path, index_dir: str | Path | None = None, limi
         "dataset": str(Path(dataset_path).resolve()), "dataset_kind": dataset.kind,
         "index": str(assistant.folder.path), "model": snap.manifest["model"], "encoder": assistant.settings.encoder,
         "reranker": assistant.settings.reranker,
-        "second_opinion": getattr(getattr(assistant.answerer, "second_opinion", None), "model_id", None),
+        "second_opinion": _second_opinion_id(assistant.answerer),
         **({"llm": {"url": assistant.settings.llm_url, "model": assistant.generative.model_id,
                     "timeout_s": assistant.settings.llm_timeout}} if llm else {}),
         "chunking": snap.manifest["chunking"], "vector_store": snap.vector_store.kind, "k": k,
@@ -162,6 +162,16 @@ def evaluate(dataset_path: str | Path, index_dir: str | Path | None = None, limi
     }
     modes_out = {r.mode: {**r.metrics(), "ingest_s": ingest_s} for r in results}
     return {"config": config, "modes": modes_out, "rows": {r.mode: r.rows for r in results}}
+
+
+def _second_opinion_id(answerer: object) -> str | None:
+    """The abstention second opinion's model (rag/answer/abstain.py), which only the extractive
+    answerer has; None for any other answerer, or when there is none (no reranker)."""
+    from rag.answer.extractive import ExtractiveAnswerer
+
+    if isinstance(answerer, ExtractiveAnswerer) and answerer.second_opinion is not None:
+        return answerer.second_opinion.model_id
+    return None
 
 
 def _versions(rag_version: str) -> dict[str, str]:
