@@ -127,6 +127,33 @@ def rss_bytes() -> int:
     return 0
 
 
+def tree_rss_bytes(pid: int | None = None) -> int:
+    """Resident memory of a process (default: this one) and all its descendants: Milvus Lite runs
+    its engine as a child process (the `milvus` binary the milvus-lite wheel ships), which holds
+    the collection. Children are found by scanning /proc for parent ids."""
+    import os
+
+    root = os.getpid() if pid is None else pid
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "(comm)": state, ppid, ...
+        except OSError:  # the process ended meanwhile
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = 0, [root]
+    while todo:
+        p = todo.pop()
+        todo += children.get(p, [])
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return total
+
+
 def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     def fmt(v: Any) -> str:
         if isinstance(v, float):

@@ -6,15 +6,16 @@ whose vectors get noise (cosine ~0.9 to the source), so vectors cluster as text 
 the questions are real dev questions. Both stores serve the same Snapshot (the same chunk
 records, BM25 and sentence vectors), so the difference between the rows is the vector store:
 `FaissStore` with the index kind it chooses for that size, and `MilvusStore` in a Milvus Lite
-database in a temporary folder (this process, like `RAG_VECTOR_STORE=milvus` with a .db path).
+database in a temporary folder (its engine a child of this process, like `RAG_VECTOR_STORE=milvus`
+with a .db path), with the index kind the store chooses for Milvus Lite (FLAT).
 Timed `ask` uses the default int8 query encoder, each question embedded afresh.
 
-Milvus Lite's build time is the insert (rows go through gRPC into its write-ahead log and
-memtable, segments are flushed to Parquet) plus the IVF index build that it otherwise runs in a
-background thread after each flush: release + load waits for it, so questions run on the built
-index. Memory: the growth of this process's resident set while Milvus Lite holds the
-collection, and the anonymous memory of a fresh process that opens the database and searches
-(what a server would hold; FAISS's figure is its index's size, in RAM whole).
+Milvus Lite's build time is the insert (rows go through gRPC to the engine, then a flush) plus
+a release and load of the collection, which waits for any index build the engine runs in the
+background, so questions run on the built index. Memory: the growth of the resident set of this
+process and the engine while Milvus Lite holds the collection, and the anonymous memory of a
+fresh process and its engine that open the database and search (what a server would hold;
+FAISS's figure is its index's size, in RAM whole).
 
     python benchmarks/milvus.py [--sizes 100000,1000000] [--queries 200] [--queries-1m 50] [--out bench-out]
 """
@@ -34,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import DEFAULT_OUT, DEFAULT_SQUAD, Timer, cached_embeddings, load_questions, percentile, rss_bytes, stamp, table, write_json  # noqa: E402
+from common import DEFAULT_OUT, DEFAULT_SQUAD, Timer, cached_embeddings, load_questions, percentile, stamp, table, tree_rss_bytes, write_json  # noqa: E402
 from query import exact_top, faiss_bytes, pool_snapshot, recall_at, synthetic_collection, time_questions  # noqa: E402
 
 TARGET_ASK_MS_100K = 60.0
@@ -44,17 +45,32 @@ TARGET_RECALL = 0.95
 LOADED = r"""
 import json, sys, time
 import numpy as np
-def mem():
-    out = {}
-    for line in open("/proc/self/status"):
-        k, _, v = line.partition(":")
-        if k in ("RssAnon", "RssFile"):
-            out[k] = int(v.split()[0]) * 1024
+import glob, os
+def mem():  # this process and its descendants (Milvus Lite's engine is a child process)
+    kids = {}
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            kids.setdefault(int(open(stat).read().rsplit(")", 1)[1].split()[1]), []).append(int(stat.split("/")[2]))
+        except OSError:
+            pass
+    out, todo = {"RssAnon": 0, "RssFile": 0}, [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        todo += kids.get(pid, [])
+        try:
+            for line in open(f"/proc/{pid}/status"):
+                k, _, v = line.partition(":")
+                if k in out:
+                    out[k] += int(v.split()[0]) * 1024
+        except OSError:
+            pass
     return out
 from pymilvus import MilvusClient
 uri, name, version, nprobe, queries = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), np.load(sys.argv[5])
-MilvusClient(sys.argv[6]).list_collections()  # imports and one running engine (an empty database) are not the collection
+start = mem()
+MilvusClient(sys.argv[6]).list_collections()  # an engine on an empty database: what any engine costs
 before = mem()
+engine = before["RssAnon"] - start["RssAnon"]  # each database has its own engine process
 client = MilvusClient(uri)
 client.load_collection(name)
 ms = []
@@ -65,6 +81,7 @@ for q in queries:
     ms.append((time.perf_counter() - t) * 1000)
 after = mem()
 print(json.dumps({"anon_bytes": after["RssAnon"] - before["RssAnon"], "file_bytes": after["RssFile"] - before["RssFile"],
+                  "empty_engine_anon_bytes": engine,
                   "search_ms_p50": float(np.percentile(ms, 50))}))
 """
 
@@ -96,6 +113,32 @@ def measure(name: str, store, n: int, pool, coll, embedder, qs, recall_queries, 
             "answered": answered / len(ask_qs), "queries": len(ask_qs), "stages_ms": stages}
 
 
+def lite_ivf_recall(tmp: Path, dim: int, vectors: np.ndarray, recall_queries: np.ndarray, exact) -> list[dict]:
+    """Why the store uses FLAT on Milvus Lite: its IVF_FLAT on the same rows, recall@10 and search
+    time for several nprobe (the parameter a server's IVF_FLAT trades recall for time with)."""
+    from rag.settings import Settings
+    from rag.store.milvus_store import MilvusStore, disconnect
+
+    db = tmp / "ivf.db"
+    n = len(vectors)
+    vids = np.arange(n, dtype=np.int64)
+    settings = Settings(index_dir=tmp / "ivf-index", vector_store="milvus", milvus_uri=str(db))
+    store = MilvusStore.empty(settings, dim, exact_max=1).updated(np.zeros(0, np.int64), vids, vectors, vids, vectors)
+    client = store._client()
+    client.release_collection(store.collection)
+    client.load_collection(store.collection)
+    rows = []
+    for nprobe in (16, 32, 128):
+        store.index["nprobe"] = nprobe
+        alone = store_search_ms(store, recall_queries[:100])
+        rows.append({"n_chunks": n, "index": f"IVF_FLAT nlist {store.index['nlist']}", "nprobe": nprobe,
+                     "recall_at_10": recall_at(store.search(recall_queries, 10)[1], exact),
+                     "store_search_ms_p50": percentile(alone, 50)})
+    del store
+    disconnect(str(db))
+    return rows
+
+
 def run_size(n: int, pool, embedder, questions, recall_queries, rng, args) -> list[dict]:
     from rag.settings import Settings
     from rag.store.faiss_store import FaissStore, build_index, choose_kind
@@ -125,7 +168,7 @@ def run_size(n: int, pool, embedder, questions, recall_queries, rng, args) -> li
     db = tmp / "bench.db"
     try:
         settings = Settings(index_dir=tmp / "index", vector_store="milvus", milvus_uri=str(db))
-        rss0 = rss_bytes()
+        rss0 = tree_rss_bytes()
         with Timer() as t_insert:
             store = MilvusStore.empty(settings, dim).updated(np.zeros(0, np.int64), vids, vectors, vids, vectors)
         client = store._client()
@@ -133,23 +176,26 @@ def run_size(n: int, pool, embedder, questions, recall_queries, rng, args) -> li
             client.release_collection(store.collection)
             client.load_collection(store.collection)
         row = measure(f"milvus-lite {store.index['type']}", store, n, pool, coll, embedder, qs, recall_queries, exact)
-        rss = rss_bytes() - rss0
+        rss = tree_rss_bytes() - rss0
         nprobe = int(store.index.get("nprobe", 0))
         name, version = store.collection, store.version
         del store
         disconnect(str(db))  # the database is free for the fresh process below
-        disk = sum(p.stat().st_size for p in db.rglob("*") if p.is_file())
+        disk = db.stat().st_size if db.is_file() else sum(p.stat().st_size for p in db.rglob("*") if p.is_file())
         np.save(tmp / "q.npy", recall_queries[:50])
         out = subprocess.run([sys.executable, "-c", LOADED, str(db), name, str(version), str(nprobe), str(tmp / "q.npy"),
                               str(tmp / "empty.db")],
                              capture_output=True, text=True, check=True).stdout
         loaded = json.loads(out.strip().splitlines()[-1])
         rows.append({**row, "build_s": t_insert.seconds + t_index.seconds, "insert_s": t_insert.seconds,
-                     "index_s": t_index.seconds, "memory_MB": rss / 2**20, "memory_is": "RSS growth of this process",
+                     "index_s": t_index.seconds, "memory_MB": rss / 2**20, "memory_is": "RSS growth of this process and its Milvus Lite engine",
                      "loaded_anon_MB": loaded["anon_bytes"] / 2**20, "loaded_search_ms_p50": loaded["search_ms_p50"],
+                     "empty_engine_anon_MB": loaded["empty_engine_anon_bytes"] / 2**20,
                      "disk_MB": disk / 2**20})
         print(f"{n:,} milvus-lite: insert {t_insert.seconds:.1f} s + index {t_index.seconds:.1f} s, "
               f"ask p50 {row['ask_ms_p50']:.1f} ms, recall@10 {row['recall_at_10']:.3f}", flush=True)
+        if n <= 100_000:
+            rows[-1]["lite_ivf"] = lite_ivf_recall(tmp, dim, vectors, recall_queries, exact)
     finally:
         disconnect(str(db))
         shutil.rmtree(tmp, ignore_errors=True)
@@ -191,8 +237,13 @@ def main(argv: list[str] | None = None) -> int:
     print(table(shown, ["n_chunks", "store", "queries", "ask_ms_p50", "ask_ms_p95", "target", "store_search_ms_p50",
                         "store_search_ms_p95", "recall_at_10", "build_s", "memory_MB", "loaded_anon_MB", "disk_MB"]))
     print(f"recall_at_10 target >= {TARGET_RECALL}; memory_MB: FAISS = its index in RAM, Milvus Lite = growth of "
-          "this process's RSS (engine, memtable, indexes); loaded_anon_MB: a fresh process that opens the database "
-          "and searches")
+          "the RSS of this process and its engine; loaded_anon_MB: a fresh process and its engine that open the "
+          "database and search, beyond an engine on an empty database (empty_engine_anon_MB: "
+          f"{', '.join(format(r['empty_engine_anon_MB'], '.0f') for r in rows if 'empty_engine_anon_MB' in r)})")
+    ivf = [x for r in rows for x in r.get("lite_ivf", [])]
+    if ivf:
+        print("\nMilvus Lite's IVF_FLAT on the same rows (not used: the store searches Milvus Lite with FLAT):")
+        print(table(ivf, ["n_chunks", "index", "nprobe", "recall_at_10", "store_search_ms_p50"]))
     print("\nwhere the time goes (mean ms per question):")
     print(table([{"n_chunks": r["n_chunks"], "store": r["store"], **r["stages_ms"]} for r in rows],
                 ["n_chunks", "store", "embed_query", "faiss_search", "bm25_scores", "bm25_top", "fusion",

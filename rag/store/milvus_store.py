@@ -1,9 +1,9 @@
-"""The Milvus vector store (rag/store/vectors.py): Milvus Lite in this process, or a Milvus server.
+"""The Milvus vector store (rag/store/vectors.py): Milvus Lite run by this process, or a Milvus server.
 
     RAG_VECTOR_STORE=milvus
-    RAG_MILVUS_URI    a path ending in .db: Milvus Lite, an engine inside this process (one
-                      process per file; default <index>/milvus.db); or http(s)://host:19530: a
-                      Milvus standalone or cluster (deploy/milvus/)
+    RAG_MILVUS_URI    a path ending in .db: Milvus Lite, Milvus's engine run by this process as
+                      its child (one process per file; default <index>/milvus.db); or
+                      http(s)://host:19530: a Milvus standalone or cluster (deploy/milvus/)
     RAG_MILVUS_TOKEN  "user:password" or an API key, for a server
 
 What lives where. Milvus holds the chunk vectors for nearest-neighbour search, keyed by our
@@ -12,8 +12,9 @@ stable int64 `vid`. Everything else stays in the version folder, as with FAISS: 
 cache that makes re-ingesting unchanged text free), sentence vectors, the BM25 index and the
 manifest, whose `vector_store` entry is this store's pointer (URI without credentials, collection,
 version). Milvus answers "which ids are near this vector"; text, offsets and every score a
-reader sees come from the folder. BM25 stays local too: Milvus Lite scores BM25 with per-segment
-statistics and exposes no idf, which the fusion needs (README, "Scaling", has the measurements).
+reader sees come from the folder. BM25 stays local too: Milvus exposes no idf, which the fusion
+needs, and its BM25 costs 2 ms a question against 0.04 locally (README, "Scaling", has the
+measurements).
 
 Versions: one collection, rows tagged with the version that added them (MVCC).
   - A row carries `added_in`, the collection version that inserted it. Version V sees
@@ -33,18 +34,18 @@ Versions: one collection, rows tagged with the version that added them (MVCC).
   - A new collection is made only for a new index, a rebuild, or when the collection crosses
     the size where the index kind changes; the writer after that drops the old collection.
 Why not a collection per version switched by an alias: every ingest would copy every vector
-(6k rows/s into Milvus Lite here: 17 s per ingest at 100k chunks, 3.5 minutes at 1M); this
-writes only the changed rows. Why not a `removed_in` field: Milvus Lite cannot update a field
-without rewriting the whole row (no partial update), which moves the row to another segment
-and another ANN index, so an old version's reader would not find exactly what it found before.
+(into Milvus Lite here: 10 s per ingest at 100k chunks, 89 s at 1M, benchmarks/milvus.py); this
+writes only the changed rows. Why not a `removed_in` field: changing a field rewrites the whole row
+(an upsert), which moves it to another segment and another ANN index, so an old version's reader
+would not find exactly what it found before.
 
-Index: FLAT (exact) below EXACT_MAX vectors, IVF_FLAT (NLIST cells per segment, NPROBE
-scanned) from there, back to FLAT below half of it. Milvus Lite's FLAT copies every vector per
-search, so IVF pays from 20k on. HNSW is not used: in Milvus Lite it returns fewer hits than
-asked under a selective filter (1 to 3 of 10 measured with a 0.1 % filter) and builds for
-minutes per 100k vectors on 2 cores; IVF_PQ, DISKANN and SCANN are accepted by Milvus Lite but
-never built (searches silently fall back to brute force). A search restricted to `allowed` ids
-scans every cell, so a document filter is exact.
+Index, on a server: FLAT (exact) below EXACT_MAX vectors, IVF_FLAT (NLIST cells per segment,
+NPROBE scanned) from there, back to FLAT below half of it. A search restricted to `allowed` ids
+scans every cell, so a document filter is exact. On Milvus Lite: FLAT at every size. Its
+IVF_FLAT (milvus-lite 2.5.1) found recall@10 0.926 at 100k chunks whatever nprobe (16 to 128, so
+the parameter is not applied), while FLAT finds 1.000 in 8.8 ms a search (benchmarks/milvus.py
+measures the shipped choice). HNSW is not used: under a selective filter it returned 1 to 3 of
+10 hits in milvus-lite 3.2.2, which this store ran on before 2.5.1; not measured since.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ import os
 import re
 import threading
 import uuid
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -64,13 +66,15 @@ import numpy as np
 
 from rag.errors import BackendError, CorruptIndexError, InputError
 
-# Milvus Lite searches IVF with FAISS inside this process: its OpenMP threads must sleep when idle,
-# or they spin against the query encoder (rag/store/faiss_store.py measured 27 ms instead of 11
-# ms per question on 2 cores). Set before Milvus Lite loads FAISS; an explicit setting wins.
+# Milvus Lite's engine, a child process that inherits this environment, searches with OpenMP
+# threads: they must sleep when idle, or they spin against the query encoder on the same cores
+# (rag/store/faiss_store.py measured 27 ms instead of 11 ms per question with FAISS on 2 cores).
+# An explicit setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-EXACT_MAX = 20_000  # from this many vectors IVF_FLAT; below half of it FLAT again
-NLIST = 128  # IVF cells per segment (Milvus Lite segments hold up to 100k rows)
+EXACT_MAX = 20_000  # a server: from this many vectors IVF_FLAT; below half of it FLAT again
+LITE_EXACT_MAX = 2**62  # Milvus Lite: FLAT at every size (module docstring); tests lower it to run IVF
+NLIST = 128  # IVF cells per segment
 NPROBE = 32  # cells scanned per query: recall@10 >= 0.95 (benchmarks/milvus.py measures it)
 BATCH = 2_000  # rows per insert request: a few MB per gRPC message at 384 dimensions
 MAX_K = 16_384  # Milvus's limit on the results of one search
@@ -92,7 +96,7 @@ class MilvusStore:
 
     def __init__(self, uri: str, index_dir: Path, dim: int, family: str, collection: str | None,
                  version: int, count: int, removed: np.ndarray, index: dict[str, Any] | None = None,
-                 exact_max: int = EXACT_MAX, uncommitted: bool = False, new_collection: bool = False) -> None:
+                 exact_max: int | None = None, uncommitted: bool = False, new_collection: bool = False) -> None:
         self.uri = uri  # what the client connects to: an absolute .db path or a server URL
         self.index_dir = index_dir
         self.dim = dim
@@ -102,13 +106,14 @@ class MilvusStore:
         self.count = count
         self.removed = np.asarray(removed, dtype=np.int64)
         self.index = index or {"type": "FLAT", "metric": "IP"}
-        self.exact_max = exact_max
+        # From this many vectors on, the next version is IVF_FLAT (None: by engine, module docstring).
+        self.exact_max = exact_max if exact_max is not None else EXACT_MAX if _is_server(uri) else LITE_EXACT_MAX
         self._uncommitted = uncommitted  # written by `updated` in this process: `discard` may delete it
         self._new_collection = new_collection
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
-    def empty(cls, settings: Any, dim: int, exact_max: int = EXACT_MAX) -> MilvusStore:
+    def empty(cls, settings: Any, dim: int, exact_max: int | None = None) -> MilvusStore:
         """A store with no vectors, for the index folder and Milvus URI that `settings` name
         (index_dir, milvus_uri, milvus_token). Its first `updated` creates a collection."""
         index_dir = Path(settings.index_dir).expanduser().resolve()
@@ -296,12 +301,12 @@ class MilvusStore:
                 if not self.uri.endswith(".db"):
                     raise InputError(f"RAG_MILVUS_URI={self.uri!r}: a Milvus Lite path must end in .db "
                                      "(or give a server, http://host:19530)")
+                if Path(self.uri).is_dir():
+                    raise CorruptIndexError(f"{self.uri} is a folder, the database of milvus-lite 3.x, which "
+                                            "milvus-lite 2.5.1 cannot read; rebuild the index with `rag ingest "
+                                            "--rebuild PATH`")
                 Path(self.uri).parent.mkdir(parents=True, exist_ok=True)
-                # Milvus Lite logs a traceback when it cannot start (a database locked by another
-                # process); without a handler Python prints it. The error below says it in one line.
-                lite_log = logging.getLogger("milvus_lite.server_manager")
-                if not lite_log.handlers:
-                    lite_log.addHandler(logging.NullHandler())
+                _import_milvus_lite()
             # pymilvus logs every failed call with its traceback on its own console handler; the
             # error raised below says what failed in one line (the CLI's rule), so only that is shown.
             logging.getLogger("pymilvus.decorators").setLevel(logging.CRITICAL)
@@ -331,17 +336,45 @@ class MilvusStore:
 
 
 def disconnect(uri: str) -> None:
-    """Close this process's clients of `uri` and, for a Milvus Lite path, stop its in-process
-    engine, which frees the database for another process. The next use connects again."""
+    """Close this process's clients of `uri` and, for a Milvus Lite path, stop its engine (the
+    child process that holds the database), which frees it for another process. The next use
+    connects again."""
     uri = _absolute(uri)
     with _lock:
         for key in [key for key in _clients if key[0] == uri]:
             _clients.pop(key).close()
         _loaded.difference_update({key for key in _loaded if key[0] == uri})
     if not _is_server(uri):
+        _import_milvus_lite()
         from milvus_lite.server_manager import server_manager_instance
 
         server_manager_instance.release_server(uri)
+
+
+class _NotFromMilvusLite(logging.Filter):
+    """Drops the records Milvus Lite logs on the root logger ("Open ... failed, the file has been
+    opened by another program", "No local milvus in path ..."): without a handler Python prints
+    them, and the error this module raises says the same in one line (the CLI's rule)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return f"{os.sep}milvus_lite{os.sep}" not in record.pathname
+
+
+def _import_milvus_lite() -> None:
+    """Import Milvus Lite (pymilvus imports it again to start the engine: then it is loaded) with
+    its one warning silenced, and its root-logger messages filtered out. milvus-lite 2.5.1 reads
+    its own version through pkg_resources, whose deprecation warning tells a user nothing they can
+    act on (hence setuptools<81 in pyproject.toml: the setuptools that still has pkg_resources)."""
+    root = logging.getLogger()
+    if not any(isinstance(f, _NotFromMilvusLite) for f in root.filters):
+        root.addFilter(_NotFromMilvusLite())
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+        try:
+            import milvus_lite  # noqa: F401
+        except ImportError:
+            raise InputError("a Milvus Lite path (RAG_MILVUS_URI ending in .db) needs milvus-lite: "
+                             "pip install -e '.[milvus]'") from None
 
 
 def _is_server(uri: str) -> bool:

@@ -51,10 +51,10 @@ def _milvus(exact_max: int | None = None) -> Callable[[Path], VectorStore]:
     (so one collection family per test, as two indexes sharing a Milvus server have)."""
 
     def empty(folder: Path) -> VectorStore:
-        from rag.store.milvus_store import EXACT_MAX, MilvusStore
+        from rag.store.milvus_store import MilvusStore
 
         settings = Settings(index_dir=folder / "index", vector_store="milvus", milvus_uri=str(_milvus_db()))
-        return MilvusStore.empty(settings, DIM, exact_max=exact_max or EXACT_MAX)
+        return MilvusStore.empty(settings, DIM, exact_max=exact_max)  # None: the engine's choice (FLAT)
 
     return empty
 
