@@ -127,31 +127,37 @@ def rss_bytes() -> int:
     return 0
 
 
-def tree_rss_bytes(pid: int | None = None) -> int:
-    """Resident memory of a process (default: this one) and all its descendants: Milvus Lite runs
-    its engine as a child process (the `milvus` binary the milvus-lite wheel ships), which holds
-    the collection. Children are found by scanning /proc for parent ids."""
-    import os
-
+def tree_memory(pid: int | None = None, fields: Sequence[str] = ("VmRSS",)) -> dict[str, int]:
+    """Bytes of each /proc status field (VmRSS, RssAnon, RssFile...) summed over a process
+    (default: this one) and all its descendants: Milvus Lite runs its engine as a child process
+    (the `milvus` binary the milvus-lite wheel ships), which holds the collection. Children are
+    found by scanning /proc for parent ids."""
     root = os.getpid() if pid is None else pid
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "(comm)": state, ppid, ...
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])  # after "(comm)": state, ppid
         except OSError:  # the process ended meanwhile
             continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    total, todo = 0, [root]
+        children.setdefault(ppid, []).append(int(stat.parent.name))
+    total = dict.fromkeys(fields, 0)
+    todo = [root]
     while todo:
         p = todo.pop()
         todo += children.get(p, [])
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
+                key, _, value = line.partition(":")
+                if key in total:
+                    total[key] += int(value.split()[0]) * 1024
         except OSError:
             continue
     return total
+
+
+def tree_rss_bytes(pid: int | None = None) -> int:
+    """Resident memory of a process and its descendants (tree_memory)."""
+    return tree_memory(pid)["VmRSS"]
 
 
 def table(rows: list[dict[str, Any]], columns: list[str]) -> str:

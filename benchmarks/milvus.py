@@ -45,26 +45,10 @@ TARGET_RECALL = 0.95
 LOADED = r"""
 import json, sys, time
 import numpy as np
-import glob, os
+sys.path.insert(0, sys.argv[7])  # benchmarks/
+from common import tree_memory
 def mem():  # this process and its descendants (Milvus Lite's engine is a child process)
-    kids = {}
-    for stat in glob.glob("/proc/[0-9]*/stat"):
-        try:
-            kids.setdefault(int(open(stat).read().rsplit(")", 1)[1].split()[1]), []).append(int(stat.split("/")[2]))
-        except OSError:
-            pass
-    out, todo = {"RssAnon": 0, "RssFile": 0}, [os.getpid()]
-    while todo:
-        pid = todo.pop()
-        todo += kids.get(pid, [])
-        try:
-            for line in open(f"/proc/{pid}/status"):
-                k, _, v = line.partition(":")
-                if k in out:
-                    out[k] += int(v.split()[0]) * 1024
-        except OSError:
-            pass
-    return out
+    return tree_memory(fields=("RssAnon", "RssFile"))
 from pymilvus import MilvusClient
 uri, name, version, nprobe, queries = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), np.load(sys.argv[5])
 start = mem()
@@ -184,7 +168,7 @@ def run_size(n: int, pool, embedder, questions, recall_queries, rng, args) -> li
         disk = db.stat().st_size if db.is_file() else sum(p.stat().st_size for p in db.rglob("*") if p.is_file())
         np.save(tmp / "q.npy", recall_queries[:50])
         out = subprocess.run([sys.executable, "-c", LOADED, str(db), name, str(version), str(nprobe), str(tmp / "q.npy"),
-                              str(tmp / "empty.db")],
+                              str(tmp / "empty.db"), str(Path(__file__).resolve().parent)],
                              capture_output=True, text=True, check=True).stdout
         loaded = json.loads(out.strip().splitlines()[-1])
         rows.append({**row, "build_s": t_insert.seconds + t_index.seconds, "insert_s": t_insert.seconds,

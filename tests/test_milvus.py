@@ -1,6 +1,6 @@
-"""The whole system on Milvus Lite, its engine run by this process (no mocks): ingest, ask with verified
-citations, remove, re-ingest; a reader keeps its version while a writer commits; a failed or
-killed ingest leaves the previous version serving and the next ingest cleans up.
+"""The whole system on Milvus Lite, its engine run by this process (no mocks): ingest, ask with
+verified citations, remove, re-ingest; a reader keeps its version while a writer commits; a failed
+or killed ingest leaves the previous version serving and the next ingest cleans up.
 
 The vector store contract itself runs on Milvus in tests/contracts/test_vector_store.py.
 """

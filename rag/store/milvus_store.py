@@ -13,8 +13,8 @@ cache that makes re-ingesting unchanged text free), sentence vectors, the BM25 i
 manifest, whose `vector_store` entry is this store's pointer (URI without credentials, collection,
 version). Milvus answers "which ids are near this vector"; text, offsets and every score a
 reader sees come from the folder. BM25 stays local too: Milvus exposes no idf, which the fusion
-needs, and its BM25 costs 2 ms a question against 0.04 locally (README, "Scaling", has the
-measurements).
+needs, and its BM25 costs 2.4 to 2.6 ms a question against 0.05 to 0.23 ms locally, for the same
+answers (README, "Scaling", has the measurements).
 
 Versions: one collection, rows tagged with the version that added them (MVCC).
   - A row carries `added_in`, the collection version that inserted it. Version V sees
@@ -43,8 +43,8 @@ Index, on a server: FLAT (exact) below EXACT_MAX vectors, IVF_FLAT (NLIST cells 
 NPROBE scanned) from there, back to FLAT below half of it. A search restricted to `allowed` ids
 scans every cell, so a document filter is exact. On Milvus Lite: FLAT at every size. Its
 IVF_FLAT (milvus-lite 2.5.1) found recall@10 0.926 at 100k chunks whatever nprobe (16 to 128, so
-the parameter is not applied), while FLAT finds 1.000 in 8.8 ms a search (benchmarks/milvus.py
-measures the shipped choice). HNSW is not used: under a selective filter it returned 1 to 3 of
+the parameter is not applied), while FLAT finds 1.000 in 8.2 ms a search (benchmarks/milvus.py
+prints both). HNSW is not used: under a selective filter it returned 1 to 3 of
 10 hits in milvus-lite 3.2.2, which this store ran on before 2.5.1; not measured since.
 """
 
