@@ -40,9 +40,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import tune_retrieval as tr  # noqa: E402
 from rag.answer.answer_type import question_names  # noqa: E402
-from rag.answer.extractive import TITLE_WORDS, chunk_terms  # noqa: E402
+from rag.answer.extractive import chunk_terms  # noqa: E402
 from rag.conversation import as_question  # noqa: E402
 from rag.text.lexical import question_terms, terms  # noqa: E402
+from rag.text.titles import title_topic  # noqa: E402
 
 SHIPPED = ["rerank", "type_miss", "name_miss", "cosine"]
 LIMITS = {"squad": 0.07, "natural": 0.10}
@@ -105,7 +106,7 @@ def main() -> None:
     for it, ranked, row in tr.shipped_rows(items, answerer):
         best = ranked[0]
         logits = sorted((c.rerank for c in ranked if c.rerank is not None), reverse=True)
-        title = " ".join(best.hit.chunk.title.split()[:TITLE_WORDS])
+        title = title_topic(best.hit.chunk.title)
         title_logit = float(reranker.score(as_question(it.question.question), [f"{title}."])[0])
         have = chunk_terms(best.hit, it.snap)
         rows.append({**row,

@@ -37,11 +37,12 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import abstention_features as af  # noqa: E402
 import tune_retrieval as tr  # noqa: E402
-from rag.answer.extractive import TITLE_WORDS, rerank_text  # noqa: E402
+from rag.answer.extractive import rerank_text  # noqa: E402
 from rag.conversation import as_question  # noqa: E402
 from rag.eval.datasets import load_folder, sample  # noqa: E402
 from rag.rerank.cross_encoder import length_batches, load_tokenizer, model_dir  # noqa: E402
 from rag.text.sentences import split_sentences  # noqa: E402
+from rag.text.titles import title_topic  # noqa: E402
 
 SQUAD = ROOT.parent / "shared/data/squad-v1.1-dev"
 NATURAL = ROOT / "eval/natural"
@@ -66,7 +67,7 @@ def training_questions() -> tuple[list[dict], dict[str, tuple[str, list[str]]]]:
     for a in map(json.loads, (SQUAD / "articles.jsonl").read_text().splitlines()):
         text = (SQUAD / a["path"]).read_text(encoding="utf-8")
         spans = split_sentences(text)
-        articles[a["id"]] = (" ".join(a["title"].split()[:TITLE_WORDS]), [text[s:e] for s, e in spans], spans,
+        articles[a["id"]] = (title_topic(a["title"]), [text[s:e] for s, e in spans], spans,
                              Path(a["path"]).name)
     questions = []
     for q in map(json.loads, (SQUAD / "questions.jsonl").read_text().splitlines()):

@@ -21,8 +21,8 @@ from rag.errors import InputError
 from rag.ingest import collect_files, read_article
 from rag.ingest.files import check_file_name
 from rag.ingest.reader import content_hash, read_bytes_checked
-from rag.store import (SENTENCE_VECTORS, Bm25Index, Snapshot, VectorStore, chunk_terms, empty_manifest,
-                       make_snapshot, now_iso)
+from rag.store import (FORMAT_VERSION, SENTENCE_VECTORS, Bm25Index, Snapshot, VectorStore, chunk_terms,
+                       empty_manifest, make_snapshot, now_iso)
 from rag.store.faiss_store import FaissStore
 from rag.types import Chunk, DocumentRecord
 
@@ -143,7 +143,10 @@ def _cached_vectors(cache: Snapshot | None, doc_ids: set[str]) -> dict[str, np.n
 
     Only the same documents are searched: an updated article shares most of its sentences with
     its old version, a new one shares nothing worth a scan of the whole index."""
-    if cache is None or cache.manifest.get("sentence_vectors") != SENTENCE_VECTORS:
+    # Another format may have embedded other texts for the same passage (format 3 embedded the
+    # whole title, rag/text/titles.py): its vectors would be filed under the wrong text.
+    if (cache is None or cache.manifest.get("sentence_vectors") != SENTENCE_VECTORS
+            or cache.manifest.get("format_version") != FORMAT_VERSION):
         return {}
     out: dict[str, np.ndarray] = {}
     for row, chunk in enumerate(cache.chunks):

@@ -156,6 +156,21 @@ def test_rebuild_works_with_new_chunking_and_stale_analyzer(corpus, tmp_path, em
     assert report.added and smaller.ask("How high is Beta mountain?").citations
 
 
+def test_a_rebuild_from_an_older_format_embeds_everything_again(corpus, tmp_path, embedder):
+    # Format 3 embedded whole titles (rag/text/titles.py): its vectors belong to other texts, and
+    # reusing them under today's texts would mix two kinds of vector in one index.
+    make_assistant(tmp_path / "idx", embedder).ingest([corpus])
+    manifest_path = IndexFolder(tmp_path / "idx").current_version() / "manifest.json"
+    m = json.loads(manifest_path.read_text())
+    m["format_version"] = 3
+    manifest_path.write_text(json.dumps(m))
+    with pytest.raises(IndexMismatchError, match="format version 3.*--rebuild"):
+        make_assistant(tmp_path / "idx", embedder).ask("river?")
+    report = make_assistant(tmp_path / "idx", embedder).ingest([corpus], rebuild=True)
+    assert report.chunks_reused == 0 and report.chunks_embedded > 0
+    assert make_assistant(tmp_path / "idx", embedder).ask("How high is Beta mountain?").citations
+
+
 def test_loaded_index_reads_chunks_on_demand_and_outlives_a_swap(corpus, tmp_path, embedder):
     from rag.store.chunk_table import ChunkTable
 

@@ -32,10 +32,10 @@ from rag.answer.abstain import Evidence
 from rag.answer.answer_type import expected_type, holds, question_names
 from rag.rerank import Reranker, Similarity
 from rag.text.lexical import Coverage, question_terms, terms
+from rag.text.titles import title_topic
 from rag.types import Answer, Citation, Hit, Query, Sentence
 
 NO_ANSWER = "The articles do not say. The closest passages are listed under the answer."
-TITLE_WORDS = 8  # of the title the reranker sees before a sentence: the topic, not a headline
 
 
 class SentenceIndex(Protocol):
@@ -236,8 +236,9 @@ def chunk_terms(hit: Hit, index: SentenceIndex) -> set[str]:
 
 
 def rerank_text(c: Candidate) -> str:
-    """What the reranker reads for a sentence: the start of its title, then the sentence."""
-    title = " ".join(c.hit.chunk.title.split()[:TITLE_WORDS])
+    """What the reranker reads for a sentence: the start of its title (rag/text/titles.py), then
+    the sentence."""
+    title = title_topic(c.hit.chunk.title)
     return f"{title}. {c.sentence.text}" if title else c.sentence.text
 
 

@@ -15,6 +15,7 @@ from typing import Protocol, Sequence, runtime_checkable
 import numpy as np
 
 from rag.errors import InputError
+from rag.text.titles import title_topic
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -57,8 +58,10 @@ class Embedder(Protocol):
 
 
 def passage_text(title: str, text: str) -> str:
-    """What gets embedded for a chunk or a sentence: the title gives a passage its topic."""
-    return f"{title}\n{text}" if title else text
+    """What gets embedded for a chunk or a sentence: the start of the title gives a passage its
+    topic (rag/text/titles.py says why not the whole title)."""
+    topic = title_topic(title)
+    return f"{topic}\n{text}" if topic else text
 
 
 def resolve_model_path(model: str) -> str:

@@ -19,7 +19,9 @@ from rag.store.lexical import Bm25Index, LexicalIndex
 from rag.store.vectors import VectorStore
 from rag.types import Chunk, DocumentRecord
 
-FORMAT_VERSION = 3  # 3: vector store and lexical index behind seams; 2: standalone sentence vectors
+# 4: titles embedded by their first words (rag/text/titles.py); 3: vector store and lexical index
+# behind seams; 2: standalone sentence vectors
+FORMAT_VERSION = 4
 # What sentence_vectors.npy holds, in the manifest: each sentence embedded alone, prefixed with
 # its document's title (rag/indexer.py, embed_with_cache).
 SENTENCE_VECTORS = "title+sentence"
