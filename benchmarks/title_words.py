@@ -10,7 +10,15 @@ sentence is rag/answer/extractive.py `rerank_text`, at most 8 words in every row
 encoder's input changes between rows. The sets' own titles are run once, as shipped, for scale.
 rag/text/titles.py quotes this table.
 
-    .venv/bin/python benchmarks/title_words.py [--squad ../shared/data/squad-v1.1-dev]
+`--part noise` measures how much the natural tuning part moves when nothing about its own
+articles changes: the int8 encoder quantizes each batch with one scale (DynamicQuantizeLinear),
+so a text's vector depends on the texts batched with it, and any change elsewhere in the index
+(the seed article's shorter title, one more article) shifts every vector a little. It runs the
+tuning part with its own titles, embedded whole and by their first 8 words, each with and
+without one more small article (three sentences on gardening, no questions) in the index, and
+each with every text encoded alone (batches of 1, so no vector depends on another text).
+
+    .venv/bin/python benchmarks/title_words.py [--part headlines|noise] [--squad ../shared/data/squad-v1.1-dev]
 """
 
 from __future__ import annotations
@@ -80,10 +88,51 @@ def run(name: str, squad: Path, natural: Path, words: int | None) -> list[dict]:
     return rows
 
 
+def with_one_more_article(src: Path) -> Path:
+    """A copy of a dataset folder's article list with one more small article that no question
+    asks about."""
+    out = OUT / "sets" / "natural-plus-one"
+    out.mkdir(parents=True, exist_ok=True)
+    extra = out / "garden-notes.txt"
+    extra.write_text("Tomatoes grow best in warm soil. Water them in the morning. Pick them when they are red.\n",
+                     encoding="utf-8")
+    lines = [json.dumps({**a, "path": str((src / a["path"]).resolve())})
+             for a in map(json.loads, (src / "articles.jsonl").read_text(encoding="utf-8").splitlines())]
+    lines.append(json.dumps({"id": "garden-notes", "title": "Garden notes", "path": str(extra), "split": "report"}))
+    (out / "articles.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (out / "questions.jsonl").write_text((src / "questions.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
+    return out
+
+
+def noise() -> None:
+    natural = ROOT / "eval" / "natural"
+    plus_one = with_one_more_article(natural)
+    from rag.embed.onnx_int8 import OnnxInt8Embedder
+
+    alone = OnnxInt8Embedder(batch_size=1)  # every text quantized on its own: no batch mates
+    rows = []
+    for name, path, words, embedder in (
+            ("whole", natural, None, None), ("whole, one more article", plus_one, None, None),
+            ("first 8 words", natural, 8, None), ("first 8 words, one more article", plus_one, 8, None),
+            ("whole, batches of 1", natural, None, alone), ("first 8 words, batches of 1", natural, 8, alone)):
+        rag.indexer.passage_text = embedded_title(words)
+        prepared = prepare(path, OUT / "index" / re.sub(r"\W+", "-", f"noise-{name}"), split="tune",
+                           embedder=embedder)
+        prepared.assistant.warm_up()
+        m = run_questions(prepared.assistant, prepared.dataset.questions, "hybrid", 10, False).metrics()
+        rows.append({"titles": name, **{k: m[k] for k in METRICS}})
+    print(f"\ntitle_words --part noise: hybrid, the natural tuning part with its own titles ({stamp()['date']})")
+    print(table(rows, ["titles", *METRICS]))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--squad", type=Path, default=DEFAULT_SQUAD)
+    ap.add_argument("--part", choices=("headlines", "noise"), default="headlines")
     args = ap.parse_args()
+    if args.part == "noise":
+        noise()
+        return
     squad_long = with_headlines(args.squad, "squad")
     natural_long = with_headlines(ROOT / "eval" / "natural", "natural")
     rows = run("SQuAD titles, whole", args.squad, ROOT / "eval" / "natural", None)
