@@ -11,12 +11,12 @@ title's first TITLE_WORDS words.
 
 Measured by benchmarks/title_words.py on the fitting sets with their titles replaced by
 news-style headlines (each article's first sentence, up to 16 words), hybrid mode, shipped
-models: the whole headline against its first 8 words, SQuAD seed 1 / natural tuning part: hit@5 0.956 -> 0.959 /
-0.914 -> 0.923, citation_support@1 0.778 -> 0.780 / 0.581 -> 0.615, answer_contains_gold
-0.842 -> 0.847 / 0.667 -> 0.701. No title at all did worse (natural answer_contains_gold 0.658).
-The sets' own titles have at most 5 words, so on them nothing changes (with every text encoded
-alone, the natural tuning part's results are identical both ways; batched, the int8 encoder's
-batch effects move them a little: README "Known gaps").
+models: the whole headline against its first 8 words, SQuAD seed 1 / natural tuning part: hit@5
+0.956 -> 0.959 / 0.914 -> 0.923, citation_support@1 0.778 -> 0.780 / 0.581 -> 0.615,
+answer_contains_gold 0.842 -> 0.847 / 0.667 -> 0.701. No title at all did worse (natural
+answer_contains_gold 0.658). The sets' own titles have at most 5 words, so on them nothing
+changes (with every text encoded alone, the natural tuning part's results are identical both
+ways; batched, the int8 encoder's batch effects move them a little: README "Known gaps").
 """
 
 from __future__ import annotations
