@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import pytest
+
 from conftest import SEED_FILE
 from rag.text.chunking import ChunkingConfig, chunk_article, get_encoding
 from rag.cite.verify import citation_problem
 from rag.ingest import read_article
 from rag.ingest.mapped import MappedText
-from rag.text.sentences import split_sentences
+from rag.text.sentences import is_heading, split_sentences
 
 
 def test_sentences_respect_abbreviations_and_quotes():
@@ -40,3 +42,14 @@ def test_a_sentence_longer_than_the_limit_is_split_at_words():
     assert joined == text
     for c in chunks:
         assert c.n_tokens <= 50
+
+
+@pytest.mark.parametrize("sentence, heading", [
+    ("Ukraine outrage", True),
+    ("Advance on missile technology", True),
+    ("It flew 1,000 kilometers.", False),
+    ("Height: 7,000 km", False),  # a short line with a number may be the one place a fact is
+    ("Seeking advantage in his grinding invasion of Ukraine without a full stop at the end", False),
+])
+def test_a_heading_is_a_few_words_without_a_full_stop_or_a_number(sentence, heading):
+    assert is_heading(sentence) is heading

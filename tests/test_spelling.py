@@ -47,6 +47,23 @@ def test_of_several_neighbours_the_commonest_english_word_wins_then_the_one_in_m
     assert Speller({"forth": 100, "worth": 100}).correct_word("morth", idf) == "forth"  # a tie
 
 
+@pytest.mark.parametrize("typed, fixed", [
+    ("Where did Gbehard set up his practice?", "Where did Gebhard set up his practice?"),  # no English word
+    ("When did UChicgao open in Beijing?", "When did UChicago open in Beijing?"),  # capitals stay put
+    ("Why was DCEnet made?", "Why was DECnet made?"),
+])
+def test_a_name_with_two_letters_swapped_becomes_the_name_the_articles_use(typed, fixed):
+    idf = {"gebhard": 3.0, "uchicago": 2.0, "decnet": 4.0}
+    assert Speller(ENGLISH).correct(typed, idf) == fixed
+
+
+def test_a_name_one_other_edit_from_an_article_name_stays_missing():
+    # Another person, not a typo: the names check must still see that the articles lack him.
+    idf = {"janssen": 2.0, "gebhard": 3.0}
+    assert Speller(ENGLISH).correct("Who is Jansen?", idf) == "Who is Jansen?"
+    assert Speller(ENGLISH).correct("Who is Gebhart?", idf) == "Who is Gebhart?"
+
+
 def test_a_possessive_keeps_its_s():
     assert Speller(ENGLISH).correct("Where did the misslie's crew go?", IDF) == "Where did the missile's crew go?"
 

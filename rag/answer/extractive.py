@@ -8,7 +8,9 @@ Choosing the sentence, in two stages:
 1. Every sentence of the top hits gets a cheap score: its cosine with the question (each
    sentence has its own vector, rag/indexer.py), the idf-weighted share of the question's terms
    it holds (half on the sentence alone, half with the one before it, where "it" and "they" get
-   their meaning), and a prior from its chunk's retrieval score.
+   their meaning), and a prior from its chunk's retrieval score. Headings ("Ukraine outrage",
+   rag/text/sentences.py `is_heading`) are left out: they state nothing, yet the reranker
+   scores a topic high for any question on it.
 2. The best few by that score go to the reranker (rag/rerank/), a cross-encoder that reads the
    question and the sentence together; its score decides. Without a reranker
    (RAG_RERANKER=none) the cheap score decides. A sentence whose cheap score is far below the
@@ -32,6 +34,7 @@ from rag.answer.abstain import Evidence
 from rag.answer.answer_type import expected_type, holds, question_names
 from rag.rerank import Reranker, Similarity
 from rag.text.lexical import Coverage, question_terms, terms
+from rag.text.sentences import is_heading
 from rag.text.titles import title_topic
 from rag.types import Answer, Citation, Hit, Query, Sentence
 
@@ -156,6 +159,8 @@ class ExtractiveAnswerer:
             sentence_terms = index.sentence_terms(hit.row)
             prior = hit.score / top_score if top_score > 0 else 0.0
             for j, sentence in enumerate(hit.chunk.sentences):
+                if is_heading(sentence.text):
+                    continue
                 s_terms = sentence_terms[j]
                 with_previous = s_terms | sentence_terms[j - 1] if j else s_terms
                 cov = (1 - cfg.context_share) * cover(s_terms) + cfg.context_share * cover(with_previous)

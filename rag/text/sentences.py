@@ -62,3 +62,14 @@ def _add(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
         end -= 1
     if end > start:
         spans.append((start, end))
+
+
+_STATES_NOTHING = re.compile(r"[.!?…\d]")
+
+
+def is_heading(sentence: str) -> bool:
+    """True for a heading such as "Ukraine outrage" or "Advance on missile technology": a few
+    words with no sentence-final punctuation and no number. It names a topic and states nothing,
+    so it is never an answer, though the reranker scores it high for any question on that topic.
+    A short line with a number ("Height: 7,000 km") is kept: it may be the one place a fact is."""
+    return len(sentence.split()) < 8 and not _STATES_NOTHING.search(sentence)

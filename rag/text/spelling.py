@@ -18,7 +18,11 @@ neighbours swapped) that is an English word the articles use (its term is in the
 commonest in English, as Norvig's corrector ranks them (ties: the one in more chunks). On the
 natural tuning part with a typo this picked "farms" over "fairs" for "famrs", which ranking by
 chunks did not (first citations 0.632 -> 0.641; SQuAD dev seed 1 the same either way). A word
-with no such neighbour stays as typed. A possessive keeps its "'s" ("Hravard's" -> "Harvard's").
+with no such neighbour, and an acronym-like word ("UChicgao"), is corrected only by swapping two
+neighbouring letters into a term the articles use (`swapped_to_index`: "Gbehard" -> "Gebhard"),
+or stays as typed. On the natural set with one typo this took the tuning part's first citations
+from 0.632 to 0.658 and left the reporting part's at 0.579; no answer of SQuAD dev seed 1 changed.
+A possessive keeps its "'s" ("Hravard's" -> "Harvard's").
 
 Not done: two edits ("recieveing"), split or joined words ("base ball"), and other languages'
 spelling (the list is English; RAG_SPELLING=0 switches correction off).
@@ -80,11 +84,13 @@ class Speller:
             if word.endswith(suffix) and len(word) > len(suffix):
                 return self.correct_word(word[: -len(suffix)], idf) + suffix
         lower = word.lower()
-        if len(lower) < MIN_LETTERS or not (lower.isascii() and lower.isalpha()) or _ACRONYM.search(word):
+        if len(lower) < MIN_LETTERS or not (lower.isascii() and lower.isalpha()):
             return word
         own = terms(lower)
         if not own or own[0] in idf:
             return word
+        if _ACRONYM.search(word):  # "UChicgao", "DCEnet": no English word, but maybe a swap
+            return swapped_to_index(word, idf)
         self.warm_up()
         english = self._english
         if lower in english:
@@ -99,6 +105,23 @@ class Speller:
                 key = (-frequency, idf[term[0]], candidate)
                 best = key if best is None or key < best else best
         if best is None:
-            return word
+            return swapped_to_index(word, idf)
         fixed = best[2]
         return fixed[:1].upper() + fixed[1:] if word[:1].isupper() else fixed
+
+
+def swapped_to_index(word: str, idf: Mapping[str, float]) -> str:
+    """`word` with two neighbouring letters swapped, when that makes a term the articles use
+    ("Gbehard" -> "Gebhard", "UChicgao" -> "UChicago"); the commonest in the articles if several
+    do; otherwise `word` as typed. For names and coined words, which no English list holds, only
+    swaps are tried: two real names one letter apart are common ("Jansen", "Janssen"), two that
+    differ by a swap of neighbours are not, and a name the articles do not hold must stay missing
+    for the names check. The two letters keep their case as they move."""
+    best: tuple[float, str] | None = None
+    for i in range(len(word) - 1):
+        candidate = word[:i] + word[i + 1] + word[i] + word[i + 2:]
+        term = terms(candidate.lower())
+        if candidate != word and len(term) == 1 and term[0] in idf:
+            key = (idf[term[0]], candidate)
+            best = key if best is None or key < best else best
+    return word if best is None else best[1]
