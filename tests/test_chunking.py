@@ -50,6 +50,9 @@ def test_a_sentence_longer_than_the_limit_is_split_at_words():
     ("It flew 1,000 kilometers.", False),
     ("Height: 7,000 km", False),  # a short line with a number may be the one place a fact is
     ("Seeking advantage in his grinding invasion of Ukraine without a full stop at the end", False),
+    ("- Antony Blinken - Lloyd Austin", False),  # a list may be the answer ("Who attended?")
+    ("Antony Blinken, Lloyd Austin", False),
+    ("The action and the reaction are simultaneous:", False),  # leads into what follows
 ])
 def test_a_heading_is_a_few_words_without_a_full_stop_or_a_number(sentence, heading):
     assert is_heading(sentence) is heading

@@ -64,12 +64,15 @@ def _add(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
         spans.append((start, end))
 
 
-_STATES_NOTHING = re.compile(r"[.!?…\d]")
+_NOT_A_HEADING = re.compile(r"[.!?…,;\d]|^\s*[-*•–·+]|:\s*$")
 
 
 def is_heading(sentence: str) -> bool:
-    """True for a heading such as "Ukraine outrage" or "Advance on missile technology": a few
-    words with no sentence-final punctuation and no number. It names a topic and states nothing,
-    so it is never an answer, though the reranker scores it high for any question on that topic.
-    A short line with a number ("Height: 7,000 km") is kept: it may be the one place a fact is."""
-    return len(sentence.split()) < 8 and not _STATES_NOTHING.search(sentence)
+    """True for a heading such as "Ukraine outrage" or "Advance on missile technology": fewer
+    than 8 words with no sentence-final punctuation, comma or number, not a list. It names a
+    topic and states nothing, so it is never an answer, though the reranker scores it high for
+    any question on that topic. Kept as sentences: a short line with a number ("Height: 7,000
+    km"), which may be the one place a fact is; a list ("- Antony Blinken - Lloyd Austin",
+    "Blinken, Austin"), which may be the answer to "Who attended?"; and a sentence that ends in a
+    colon, which leads into what follows ("The action and the reaction are simultaneous:")."""
+    return len(sentence.split()) < 8 and not _NOT_A_HEADING.search(sentence)
