@@ -54,5 +54,5 @@ def test_a_sentence_longer_than_the_limit_is_split_at_words():
     ("Antony Blinken, Lloyd Austin", False),
     ("The action and the reaction are simultaneous:", False),  # leads into what follows
 ])
-def test_a_heading_is_a_few_words_without_a_full_stop_or_a_number(sentence, heading):
+def test_a_heading_is_a_few_words_that_state_nothing(sentence, heading):
     assert is_heading(sentence) is heading
