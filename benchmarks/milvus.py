@@ -83,10 +83,10 @@ def measure(name: str, store, n: int, pool, coll, embedder, qs, recall_queries, 
     """Timed questions through an Assistant over a Snapshot served by `store`, and recall@10."""
     from rag.store import make_snapshot
 
-    vectors, lexical, chunks, sentence_vectors = coll
+    vectors, lexical, chunks, sentence_vectors, sentence_terms = coll
     vids = np.arange(n, dtype=np.int64)
     snap = make_snapshot(pool.manifest, pool.documents, pool.raw_texts, chunks, vids, vectors, store,
-                         sentence_vectors, lexical)
+                         sentence_vectors, lexical, sentence_terms)
     warm_qs, ask_qs, search_qs = qs
     ask_ms, search_ms, answered, stages = time_questions(snap, embedder, ask_qs, search_qs, warm_qs)
     got = store.search(recall_queries, 10)[1]
@@ -129,8 +129,8 @@ def run_size(n: int, pool, embedder, questions, recall_queries, rng, args) -> li
     from rag.store.milvus_store import MilvusStore, disconnect
 
     dim = pool.vectors.shape[1]
-    vectors, lexical, chunks, sentence_vectors, _ = synthetic_collection(n, pool, rng)
-    coll = (vectors, lexical, chunks, sentence_vectors)
+    vectors, lexical, chunks, sentence_vectors, _, sentence_terms = synthetic_collection(n, pool, rng)
+    coll = (vectors, lexical, chunks, sentence_vectors, sentence_terms)
     vids = np.arange(n, dtype=np.int64)
     exact = exact_top(vectors, recall_queries, 10)
     limit = args.queries if n < 1_000_000 else args.queries_1m

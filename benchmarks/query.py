@@ -101,8 +101,9 @@ def faiss_bytes(index) -> int:
 
 
 def synthetic_collection(n: int, pool, rng):
-    """(vectors, lexical, chunks, sentence_vectors, seconds to build lexical) of n rows: the pool's
-    real chunks first, then copies of random real chunks whose vectors get noise (cosine ~0.9)."""
+    """(vectors, lexical, chunks, sentence_vectors, seconds to build lexical, sentence terms) of n
+    rows: the pool's real chunks first, then copies of random real chunks whose vectors get noise
+    (cosine ~0.9)."""
     R = len(pool.chunks)
     base = np.concatenate([np.arange(min(R, n)), rng.integers(0, R, max(0, n - R))])
     dim = pool.vectors.shape[1]
@@ -121,7 +122,21 @@ def synthetic_collection(n: int, pool, rng):
     counts = (starts[base + 1] - starts[base]).astype(np.int64)
     flat = np.repeat(starts[base] - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) + np.arange(counts.sum())
     sentence_vectors = np.asarray(pool.sentence_vectors, dtype=np.float16)[flat]
-    return vectors, lexical, chunks, sentence_vectors, t_bm25.seconds
+    return vectors, lexical, chunks, sentence_vectors, t_bm25.seconds, synthetic_sentence_terms(pool, flat)
+
+
+def synthetic_sentence_terms(pool, sentences: np.ndarray):
+    """The kept sentence terms (rag/store/sentence_terms.py) of rows whose sentences copy the
+    pool's `sentences`, gathered as an ingest keeps them."""
+    from rag.store import SentenceTerms, sentence_terms_of
+
+    # A pool cached by an older release has none: analysed here, as its next ingest would.
+    real = pool.sentence_term_index or SentenceTerms.build(sentence_terms_of(pool.chunks))
+    lengths = np.diff(real.start)[sentences]
+    run_start = np.cumsum(lengths) - lengths
+    flat = np.repeat(np.asarray(real.start)[sentences] - run_start, lengths) + np.arange(lengths.sum())
+    return SentenceTerms(real.vocab, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+                         np.asarray(real.ids)[flat])
 
 
 def run_size(n: int, pool, embedders: dict, ask_qs, search_qs, warm_qs,
@@ -132,7 +147,7 @@ def run_size(n: int, pool, embedders: dict, ask_qs, search_qs, warm_qs,
 
     dim = pool.vectors.shape[1]
     rss0 = rss_bytes()
-    vectors, lexical, chunks, sentence_vectors, bm25_s = synthetic_collection(n, pool, rng)
+    vectors, lexical, chunks, sentence_vectors, bm25_s, sentence_terms = synthetic_collection(n, pool, rng)
     vids = np.arange(n, dtype=np.int64)
     kind = choose_kind(n)
     with Timer() as t_faiss:
@@ -143,7 +158,7 @@ def run_size(n: int, pool, embedders: dict, ask_qs, search_qs, warm_qs,
     for name, embedder in embedders.items():
         # A new Snapshot per encoder: nothing the previous encoder's questions warmed is kept.
         snap = make_snapshot(pool.manifest, pool.documents, pool.raw_texts, chunks, vids, vectors, FaissStore(index),
-                             sentence_vectors, lexical)
+                             sentence_vectors, lexical, sentence_terms)
         ask_ms, search_ms, answered, stage_ms = time_questions(snap, embedder, ask_qs, search_qs, warm_qs)
         rows.append({"n_chunks": n, "index_type": kind, "query_encoder": name,
                      "ask_ms_p50": percentile(ask_ms, 50), "ask_ms_p95": percentile(ask_ms, 95),
@@ -156,12 +171,15 @@ def run_size(n: int, pool, embedders: dict, ask_qs, search_qs, warm_qs,
     loaded = loaded_footprint(snap, ask_qs[:50])
     got = index.search(recall_queries, 10)[1]
     recall = recall_at(got, exact_top(vectors, recall_queries, 10))
-    index_bytes = faiss_bytes(index) + vectors.nbytes + bm25_bytes + vidmap_bytes + sentence_vectors.nbytes
+    terms_bytes = int(sentence_terms.start.nbytes + sentence_terms.ids.nbytes)  # memory-mapped when loaded
+    index_bytes = (faiss_bytes(index) + vectors.nbytes + bm25_bytes + vidmap_bytes + sentence_vectors.nbytes
+                   + terms_bytes)
     common = {
         "recall_at_10": recall, "recall_on": "synthetic clusters around real embeddings",
         "bytes_per_chunk": index_bytes / n, "index_bytes": index_bytes,
         "bytes": {"faiss": faiss_bytes(index), "vectors_npy": int(vectors.nbytes), "bm25": int(bm25_bytes),
-                  "vid_map": int(vidmap_bytes), "sentence_vectors_npy": int(sentence_vectors.nbytes)},
+                  "vid_map": int(vidmap_bytes), "sentence_vectors_npy": int(sentence_vectors.nbytes),
+                  "sentence_terms": terms_bytes},
         "rss_delta_bytes": rss_bytes() - rss0,
         "loaded_anon_bytes": loaded["index_anon_bytes"], "loaded_anon_per_chunk": loaded["index_anon_bytes"] / n,
         "loaded_file_bytes": loaded["index_file_bytes"], "disk_bytes": loaded["disk_bytes"],
@@ -171,7 +189,7 @@ def run_size(n: int, pool, embedders: dict, ask_qs, search_qs, warm_qs,
         "nlist": getattr(index, "nlist", None), "nprobe": getattr(index, "nprobe", None),
         "target_ask_ms_p50": TARGET_MS.get(n),
     }
-    del snap, chunks, index, lexical, vectors, sentence_vectors
+    del snap, chunks, index, lexical, vectors, sentence_vectors, sentence_terms
     gc.collect()
     return [{**r, **common} for r in rows], stage_rows
 
@@ -247,30 +265,62 @@ def time_questions(snap, embedder, ask_qs, search_qs, warm_qs):
         stage_ms[k] for k in ("embed_query", "faiss_search", "bm25_scores", "bm25_top"))
     stage_ms.update(margin_ab(assistant, embedder, ask_qs))
     stage_ms.update(second_opinion_ab(assistant, embedder, ask_qs))
+    stage_ms.update(kept_terms_ab(assistant, embedder, ask_qs))
     return ask_ms, search_ms, answered, stage_ms
 
 
 def first_use_of_sentence_terms(assistant, snap, questions: list[str]) -> dict[str, float]:
-    """Mean ms to analyse the sentences of a question's candidate chunks (Snapshot.sentence_terms
-    with its cache cleared): what fusion and the answerer pay for chunks no earlier question read.
-    The same rows are also analysed by the previous release's terms() (below), alternating which
-    goes first, so the two come from one run."""
-    from rag.retrieve.hybrid import FusionConfig, candidates
+    """Mean ms for the terms of every sentence of a question's candidate chunks (what fusion and
+    the answerer read of chunks no earlier question read), three ways, alternating which goes
+    first so that all come from one run: analysed by the previous release's terms() (below) and
+    by the shipped one (an index written before sentence terms were kept), and read from the
+    kept sentence terms (rag/store/sentence_terms.py; Snapshot.sentence_terms, cache cleared)."""
+    from dataclasses import replace
 
-    ms: dict[str, list[float]] = {"sentence_terms_first_use_previous": [], "sentence_terms_first_use": []}
+    from rag.retrieve.hybrid import FusionConfig, candidates
+    from rag.text.lexical import terms
+
+    kept = replace(snap, sentence_term_index=snap.sentence_term_index)  # a cache of its own
+    ms: dict[str, list[float]] = {"sentence_terms_first_use_previous": [], "sentence_terms_first_use": [],
+                                  "sentence_terms_kept": []}
     for i, q in enumerate(questions):
         rows = [int(r) for r in candidates(snap, assistant.query(q), "hybrid", FusionConfig().candidates).rows]
         for name in list(ms) if i % 2 else list(ms)[::-1]:
-            snap._sentence_terms_cache.cache_clear()
+            kept._sentence_terms_cache.cache_clear()
             t = time.perf_counter()
-            if name.endswith("previous"):
-                for r in rows:
+            for r in rows:
+                if name.endswith("previous"):
                     [frozenset(previous_terms(s.text)) for s in snap.chunks[r].sentences]
-            else:
-                for r in rows:
-                    snap.sentence_terms(r)
+                elif name.endswith("first_use"):
+                    [frozenset(terms(s.text)) for s in snap.chunks[r].sentences]
+                else:
+                    kept.sentence_terms(r)
             ms[name].append((time.perf_counter() - t) * 1000)
     return {name: float(np.mean(v)) for name, v in ms.items()}
+
+
+def kept_terms_ab(assistant, embedder, questions: list[str]) -> dict[str, float]:
+    """`ask` p50 over the snapshot with kept sentence terms and over the same snapshot without
+    them (sentences analysed on first use, as an index written before them), alternating
+    question by question and which goes first: the ratio comes from one run."""
+    from dataclasses import replace
+
+    with_terms = assistant._snapshot
+    snapshots = [with_terms, replace(with_terms, sentence_term_index=None)]
+    ms: list[list[float]] = [[], []]
+    try:
+        for i, q in enumerate(questions):
+            order = list(enumerate(snapshots))
+            for k, snap in order if i % 2 else order[::-1]:
+                assistant._snapshot = snap
+                embedder.clear_cache()
+                t = time.perf_counter()
+                assistant.ask(q)
+                ms[k].append((time.perf_counter() - t) * 1000)
+    finally:
+        assistant._snapshot = with_terms
+    kept, analysed = (float(np.percentile(m, 50)) for m in ms)
+    return {"ab_ask_p50_kept_terms": kept, "ab_ask_p50_analysed": analysed, "ab_kept_ratio": kept / analysed}
 
 
 def previous_terms(text: str) -> list[str]:
@@ -440,11 +490,15 @@ def main(argv: list[str] | None = None) -> int:
     print("\nwhere the time goes (mean ms per question):")
     print(table(stage_rows, ["n_chunks", "query_encoder", "embed_query", "faiss_search", "bm25_scores", "bm25_top",
                              "fusion", "answer_with_rerank", "ask_total"]))
-    print("of fusion and the answer stage, analysing the candidate chunks' sentences on first use "
-          "(Snapshot.sentence_terms, cached per chunk; mean ms, 50 questions), by the previous release's "
-          "terms() and the shipped one, alternating:")
+    print("of fusion and the answer stage, the terms of the candidate chunks' sentences not read before "
+          "(mean ms, 50 questions), analysed by the previous release's terms() and the shipped one, and "
+          "read from the sentence terms an index keeps (rag/store/sentence_terms.py), alternating:")
     print(table(stage_rows, ["n_chunks", "query_encoder", "sentence_terms_first_use_previous",
-                             "sentence_terms_first_use"]))
+                             "sentence_terms_first_use", "sentence_terms_kept"]))
+    print("\nkept sentence terms, interleaved with analysing sentences on first use (an index written "
+          "before they were kept; ask p50 ms, the same questions):")
+    print(table(stage_rows, ["n_chunks", "query_encoder", "ab_ask_p50_kept_terms", "ab_ask_p50_analysed",
+                             "ab_kept_ratio"]))
     print("\nthe cross-encoder's margin (AnswerConfig.rerank_within), interleaved with reading the top 4 "
           "(ask p50 ms, the same questions):")
     print(table(stage_rows, ["n_chunks", "query_encoder", "ab_ask_p50_margin", "ab_ask_p50_top4", "ab_ratio"]))
@@ -459,8 +513,9 @@ def main(argv: list[str] | None = None) -> int:
                   "loaded_file_MB": r["loaded_file_bytes"] / 2**20, "disk_MB": r["disk_bytes"] / 2**20,
                   "loaded_ask_p50_int8": r["loaded_ask_ms_p50_int8"]} for r in rows
                  if r["query_encoder"] == rows[0]["query_encoder"]],
-                ["n_chunks", "faiss", "vectors_npy", "sentence_vectors_npy", "bm25", "vid_map", "rss_delta/chunk", "loaded_anon/chunk",
-                 "loaded_anon_MB", "loaded_file_MB", "disk_MB", "loaded_ask_p50_int8"]))
+                ["n_chunks", "faiss", "vectors_npy", "sentence_vectors_npy", "bm25", "sentence_terms", "vid_map",
+                 "rss_delta/chunk", "loaded_anon/chunk", "loaded_anon_MB", "loaded_file_MB", "disk_MB",
+                 "loaded_ask_p50_int8"]))
     print("loaded_*: the index loaded from disk by a fresh process, after 50 questions (benchmarks/loaded_rss.py):\n"
           "anon = its own heap, the 4 GiB target; file = page cache of memory-mapped files, reclaimable")
     print(f"\nrecall@10 of IVF vs exact on real embeddings only ({t_recall.seconds:.0f} s):")

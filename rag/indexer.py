@@ -21,8 +21,8 @@ from rag.errors import InputError
 from rag.ingest import collect_files, read_article
 from rag.ingest.files import check_file_name
 from rag.ingest.reader import content_hash, read_bytes_checked
-from rag.store import (FORMAT_VERSION, SENTENCE_VECTORS, Bm25Index, Snapshot, VectorStore, chunk_terms,
-                       empty_manifest, make_snapshot, now_iso)
+from rag.store import (FORMAT_VERSION, SENTENCE_VECTORS, Bm25Index, SentenceTerms, Snapshot, VectorStore,
+                       chunk_terms, empty_manifest, make_snapshot, now_iso, sentence_terms_of)
 from rag.store.faiss_store import FaissStore
 from rag.types import Chunk, DocumentRecord
 
@@ -188,6 +188,7 @@ def replace_documents(previous: Snapshot | None, docs: dict[str, DocumentRecord]
         store = (new_store or FaissStore.empty)(embedder.dim).updated(
             np.zeros(0, np.int64), new_vids, vectors, all_vids, all_vectors)
         lexical = Bm25Index.build(new_terms)
+        sentence_terms = SentenceTerms.build(sentence_terms_of(chunks))
     else:
         keep_rows = np.flatnonzero(keep)
         all_chunks = [previous.chunks[int(r)] for r in keep_rows] + chunks
@@ -196,10 +197,14 @@ def replace_documents(previous: Snapshot | None, docs: dict[str, DocumentRecord]
         store = previous.vector_store.updated(previous.vids[~keep], new_vids, vectors, all_vids, all_vectors)
         lexical = previous.lexical.updated(keep, new_terms)
         # The kept chunks' sentence rows, found from the prefix sums without touching each chunk.
-        old_sentences = previous.sentence_vectors[np.repeat(keep, np.diff(previous.sentence_row_start))]
-        sentence_vectors = np.concatenate([old_sentences, sentence_vectors])
+        kept_sentences = np.repeat(keep, np.diff(previous.sentence_row_start))
+        sentence_vectors = np.concatenate([previous.sentence_vectors[kept_sentences], sentence_vectors])
+        if previous.sentence_term_index is not None:
+            sentence_terms = previous.sentence_term_index.updated(kept_sentences, sentence_terms_of(chunks))
+        else:  # an index written before sentence terms were kept gets them for every chunk, once
+            sentence_terms = SentenceTerms.build(sentence_terms_of(all_chunks))
     return make_snapshot(manifest, {**old_docs, **docs}, {**old_raw, **raw}, all_chunks, all_vids, all_vectors,
-                         store, np.asarray(sentence_vectors, dtype=np.float16), lexical)
+                         store, np.asarray(sentence_vectors, dtype=np.float16), lexical, sentence_terms)
 
 
 def remove_document(previous: Snapshot, doc_id: str, embedder: Embedder, chunking: ChunkingConfig) -> Snapshot:

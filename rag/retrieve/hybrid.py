@@ -94,7 +94,21 @@ def best_sentence_cosine(snapshot: Snapshot, rows: np.ndarray, vectors: list[np.
 def best_sentence_coverage(snapshot: Snapshot, rows: np.ndarray, q_terms: set[str]) -> np.ndarray:
     """For each row, the share of the question's idf mass found in its best sentence."""
     cover = Coverage(q_terms, snapshot.idf, snapshot.unknown_idf)
-    return np.array([max(map(cover, snapshot.sentence_terms(int(r))), default=0.0) for r in rows], dtype=np.float32)
+    kept = snapshot.sentence_term_index
+    if kept is None:  # an index written before sentence terms were kept: analyse the sentences
+        return np.array([max(map(cover, snapshot.sentence_terms(int(r))), default=0.0) for r in rows],
+                        dtype=np.float32)
+    starts = snapshot.sentence_row_start
+    counts = (starts[rows + 1] - starts[rows]).astype(np.int64)
+    out = np.zeros(len(rows), dtype=np.float32)
+    nonempty = counts > 0
+    if not nonempty.any():
+        return out
+    run_start = np.cumsum(counts) - counts  # each row's first sentence among those gathered
+    sentences = np.arange(int(counts.sum())) + np.repeat(starts[rows] - run_start, counts)
+    per_sentence = kept.coverage(sentences, cover.weights, cover.total)
+    out[nonempty] = np.maximum.reduceat(per_sentence, run_start[nonempty])
+    return out
 
 
 def max_bm25(snapshot: Snapshot, q_terms: list[str]) -> float:

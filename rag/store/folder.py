@@ -14,6 +14,8 @@ On disk, under the index folder:
       index.faiss        the FAISS index over those vectors (ids = chunk "vid"); another vector
                          store writes its own pointer instead (rag/store/vectors.py)
       lexical/           BM25: terms of each chunk, the score matrix by term, vocabulary, params
+      sentence_terms/    the analysed terms of each sentence (rag/store/sentence_terms.py); a
+                         version written before they were kept has none
 Nothing is pickled. A write goes to a temporary folder and becomes live only when CURRENT is
 renamed over; a crash at any point leaves the previous version readable. A Snapshot is never
 mutated after it is built: readers keep the one they started with while a writer builds the next.
@@ -32,6 +34,7 @@ import threading
 import uuid
 import weakref
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,7 @@ import numpy as np
 from rag.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError
 from rag.store.chunk_table import ChunkTable
 from rag.store.lexical import load_lexical
+from rag.store.sentence_terms import load_sentence_terms
 from rag.store.snapshot import FORMAT_VERSION, LEXICAL_ANALYZER, Snapshot
 from rag.store.vectors import open_vector_store
 from rag.types import DocumentRecord
@@ -133,10 +137,11 @@ class IndexFolder:
                                     "index; rebuild with `rag ingest --rebuild PATH`")
         snap = Snapshot(manifest, documents, raw_texts, chunks, vids, vectors, vector_store, lexical,
                         sentence_vectors, sentence_start)
-        if sentence_vectors.shape != (int(snap.sentence_row_start[-1]), dim):
-            raise CorruptIndexError(f"{version}: {int(snap.sentence_row_start[-1])} sentences but sentence_vectors "
+        n_sentences = int(snap.sentence_row_start[-1])
+        if sentence_vectors.shape != (n_sentences, dim):
+            raise CorruptIndexError(f"{version}: {n_sentences} sentences but sentence_vectors "
                                     f"{sentence_vectors.shape}; rebuild with `rag ingest --rebuild PATH`")
-        return snap
+        return replace(snap, sentence_term_index=load_sentence_terms(version / "sentence_terms", n_sentences))
 
     def write(self, snap: Snapshot) -> Path:
         """Write `snap` as a new version and make it current; the old version is then removed."""
@@ -264,6 +269,8 @@ def _write_version(folder: Path, snap: Snapshot) -> None:
     np.save(folder / "sentence_vectors.npy", np.asarray(snap.sentence_vectors, dtype=np.float16), allow_pickle=False)
     manifest = {**snap.manifest, "vector_store": snap.vector_store.save(folder)}
     snap.lexical.save(folder / "lexical")
+    if snap.sentence_term_index is not None:
+        snap.sentence_term_index.save(folder / "sentence_terms")
     # The manifest goes last: a version folder without one was never finished.
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     for p in folder.rglob("*"):

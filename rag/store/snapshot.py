@@ -16,6 +16,7 @@ import numpy as np
 
 from rag.errors import CorruptIndexError
 from rag.store.lexical import Bm25Index, LexicalIndex
+from rag.store.sentence_terms import SentenceTerms
 from rag.store.vectors import VectorStore
 from rag.types import Chunk, DocumentRecord
 
@@ -45,6 +46,9 @@ class Snapshot:
     # One row per sentence, chunks in row order (float16 unit vectors, SENTENCE_VECTORS).
     sentence_vectors: np.ndarray = field(repr=False)
     sentence_start: np.ndarray | None = field(repr=False, default=None)  # see sentence_row_start
+    # The analysed terms of each sentence, in sentence_vectors' order (rag/store/sentence_terms.py);
+    # None in an index written before they were kept: sentences are then analysed on first use.
+    sentence_term_index: SentenceTerms | None = field(repr=False, default=None)
 
     def __post_init__(self) -> None:
         if len(self.vids) > 1 and not np.all(np.diff(self.vids) > 0):
@@ -82,8 +86,13 @@ class Snapshot:
     def _sentence_terms_cache(self):
         from rag.text.lexical import terms
 
+        kept = self.sentence_term_index
+        starts = self.sentence_row_start
+
         @lru_cache(maxsize=16384)
         def compute(row: int) -> list[frozenset[str]]:
+            if kept is not None:
+                return kept.terms_of(int(starts[row]), int(starts[row + 1]))
             return [frozenset(terms(s.text)) for s in self.chunks[row].sentences]
 
         return compute
@@ -119,14 +128,24 @@ def build_lexical(chunks: Sequence[Chunk]) -> LexicalIndex:
     return Bm25Index.build([chunk_terms(c) for c in chunks])
 
 
+def sentence_terms_of(chunks: Sequence[Chunk]) -> list[list[str]]:
+    """The analysed terms of every sentence of these chunks, in order (what SentenceTerms keeps)."""
+    from rag.text.lexical import terms
+
+    return [terms(s.text) for c in chunks for s in c.sentences]
+
+
 def make_snapshot(manifest: dict[str, Any], documents: dict[str, DocumentRecord], raw_texts: dict[str, str],
                   chunks: Sequence[Chunk], vids: np.ndarray, vectors: np.ndarray, vector_store: VectorStore,
-                  sentence_vectors: np.ndarray, lexical: LexicalIndex | None = None) -> Snapshot:
-    """A snapshot of these parts (the lexical index is built from the chunks when not given)."""
+                  sentence_vectors: np.ndarray, lexical: LexicalIndex | None = None,
+                  sentence_terms: SentenceTerms | None = None) -> Snapshot:
+    """A snapshot of these parts (the lexical index is built from the chunks when not given;
+    without `sentence_terms`, sentences are analysed when a query first reads them)."""
     manifest = {**manifest, "counts": {"documents": len(documents), "chunks": len(chunks)},
                 "sentence_vectors": SENTENCE_VECTORS}
     return Snapshot(manifest, documents, raw_texts, chunks, vids, vectors, vector_store,
-                    lexical if lexical is not None else build_lexical(chunks), sentence_vectors)
+                    lexical if lexical is not None else build_lexical(chunks), sentence_vectors,
+                    sentence_term_index=sentence_terms)
 
 
 def empty_manifest(model: str, dim: int, chunking: dict[str, Any]) -> dict[str, Any]:
