@@ -16,8 +16,9 @@ at each size, and on real embeddings only (dev sentences and questions, as many 
 reasonable time), at the IVF parameters chosen for that size and at the 1M operating point.
 
 The cross-encoder's margin (AnswerConfig.rerank_within) is timed against reading the cheap
-score's top 4, and abstention's second opinion against the first model alone, the same questions
-alternately with each, so their ratios come from one run.
+score's top 4, abstention's second opinion against the first model alone, and the sentence terms
+an index keeps (rag/store/sentence_terms.py) against analysing sentences when first read, the
+same questions alternately with each, so their ratios come from one run.
 
     python benchmarks/query.py [--sizes 10000,100000,1000000] [--queries 200] [--out bench-out]
 """
