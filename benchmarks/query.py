@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from rag.store.ragged import run_positions  # noqa: E402
 from common import (DEFAULT_OUT, DEFAULT_SQUAD, Timer, article_paths, cached_embeddings,  # noqa: E402
                     load_questions, percentile, rss_bytes, stamp, table, write_json)
 
@@ -70,7 +71,7 @@ def synthetic_lexical(real, base: np.ndarray):
 
     lengths = np.diff(real.row_start)[base]
     starts = np.asarray(real.row_start)[base]
-    flat = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths) + np.arange(lengths.sum())
+    flat = run_positions(starts, lengths)
     return Bm25Index(real.vocab, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
                      np.asarray(real.term_ids)[flat], np.asarray(real.term_counts)[flat], real.k1, real.b)
 
@@ -121,7 +122,7 @@ def synthetic_collection(n: int, pool, rng):
     # Each row's sentences are its source chunk's sentences, with their real vectors (float16).
     starts = pool.sentence_row_start
     counts = (starts[base + 1] - starts[base]).astype(np.int64)
-    flat = np.repeat(starts[base] - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) + np.arange(counts.sum())
+    flat = run_positions(starts[base], counts)
     sentence_vectors = np.asarray(pool.sentence_vectors, dtype=np.float16)[flat]
     return vectors, lexical, chunks, sentence_vectors, t_bm25.seconds, synthetic_sentence_terms(pool, flat)
 
@@ -134,8 +135,7 @@ def synthetic_sentence_terms(pool, sentences: np.ndarray):
     # A pool cached by an older release has none: analysed here, as its next ingest would.
     real = pool.sentence_term_index or SentenceTerms.build(sentence_terms_of(pool.chunks))
     lengths = np.diff(real.start)[sentences]
-    run_start = np.cumsum(lengths) - lengths
-    flat = np.repeat(np.asarray(real.start)[sentences] - run_start, lengths) + np.arange(lengths.sum())
+    flat = run_positions(np.asarray(real.start)[sentences], lengths)
     return SentenceTerms(real.vocab, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
                          np.asarray(real.ids)[flat])
 

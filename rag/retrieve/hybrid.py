@@ -26,6 +26,7 @@ import numpy as np
 
 from rag.errors import InputError
 from rag.store import Snapshot
+from rag.store.ragged import run_positions
 from rag.text.lexical import Coverage, question_terms, terms
 from rag.types import Hit, Query
 
@@ -75,20 +76,30 @@ class Candidates(NamedTuple):
     coverage: np.ndarray | None
 
 
-def best_sentence_cosine(snapshot: Snapshot, rows: np.ndarray, vectors: list[np.ndarray]) -> np.ndarray:
-    """For each row, the best cosine between one of its sentences and any of `vectors`."""
+def _row_sentences(snapshot: Snapshot, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(the sentence rows of `rows`, one run per row; where each row's run begins among them;
+    which rows have any sentence)."""
     starts = snapshot.sentence_row_start
     counts = (starts[rows + 1] - starts[rows]).astype(np.int64)
-    out = np.full(len(rows), -1.0, dtype=np.float32)
-    nonempty = counts > 0
-    if not nonempty.any():
-        return out
-    flat = np.concatenate([np.arange(starts[r], starts[r + 1]) for r in rows[nonempty]])
-    sims = np.asarray(snapshot.sentence_vectors[flat], dtype=np.float32) @ np.stack(vectors).T
-    sims = sims.max(axis=1)
-    offsets = np.concatenate([[0], np.cumsum(counts[nonempty])[:-1]])
-    out[nonempty] = np.maximum.reduceat(sims, offsets)
+    return run_positions(starts[rows], counts), np.cumsum(counts) - counts, counts > 0
+
+
+def _best_per_row(per_sentence: np.ndarray, run_start: np.ndarray, nonempty: np.ndarray,
+                  empty_value: float) -> np.ndarray:
+    """For each row, the highest of its sentences' values (`empty_value` for a row without any)."""
+    out = np.full(len(run_start), empty_value, dtype=np.float32)
+    if nonempty.any():
+        out[nonempty] = np.maximum.reduceat(per_sentence, run_start[nonempty])
     return out
+
+
+def best_sentence_cosine(snapshot: Snapshot, rows: np.ndarray, vectors: list[np.ndarray]) -> np.ndarray:
+    """For each row, the best cosine between one of its sentences and any of `vectors`."""
+    sentences, run_start, nonempty = _row_sentences(snapshot, rows)
+    if not len(sentences):
+        return np.full(len(rows), -1.0, dtype=np.float32)
+    sims = np.asarray(snapshot.sentence_vectors[sentences], dtype=np.float32) @ np.stack(vectors).T
+    return _best_per_row(sims.max(axis=1), run_start, nonempty, -1.0)
 
 
 def best_sentence_coverage(snapshot: Snapshot, rows: np.ndarray, q_terms: set[str]) -> np.ndarray:
@@ -98,17 +109,8 @@ def best_sentence_coverage(snapshot: Snapshot, rows: np.ndarray, q_terms: set[st
     if kept is None:  # an index written before sentence terms were kept: analyse the sentences
         return np.array([max(map(cover, snapshot.sentence_terms(int(r))), default=0.0) for r in rows],
                         dtype=np.float32)
-    starts = snapshot.sentence_row_start
-    counts = (starts[rows + 1] - starts[rows]).astype(np.int64)
-    out = np.zeros(len(rows), dtype=np.float32)
-    nonempty = counts > 0
-    if not nonempty.any():
-        return out
-    run_start = np.cumsum(counts) - counts  # each row's first sentence among those gathered
-    sentences = np.arange(int(counts.sum())) + np.repeat(starts[rows] - run_start, counts)
-    per_sentence = kept.coverage(sentences, cover.weights, cover.total)
-    out[nonempty] = np.maximum.reduceat(per_sentence, run_start[nonempty])
-    return out
+    sentences, run_start, nonempty = _row_sentences(snapshot, rows)
+    return _best_per_row(kept.coverage(sentences, cover.weights, cover.total), run_start, nonempty, 0.0)
 
 
 def max_bm25(snapshot: Snapshot, q_terms: list[str]) -> float:

@@ -34,7 +34,6 @@ import threading
 import uuid
 import weakref
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +126,7 @@ class IndexFolder:
             dim = int(manifest["model"]["dim"])
             vector_store = open_vector_store(version, manifest.get("vector_store"), dim)
             lexical = load_lexical(version / "lexical")
+            sentence_terms = load_sentence_terms(version / "sentence_terms")
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
             raise CorruptIndexError(f"{version}: cannot read index ({type(e).__name__}: {e}); "
                                     "rebuild with `rag ingest --rebuild PATH`") from None
@@ -136,12 +136,15 @@ class IndexFolder:
                                     f"{len(vector_store)} in the vector store and {len(lexical)} in the lexical "
                                     "index; rebuild with `rag ingest --rebuild PATH`")
         snap = Snapshot(manifest, documents, raw_texts, chunks, vids, vectors, vector_store, lexical,
-                        sentence_vectors, sentence_start)
+                        sentence_vectors, sentence_start, sentence_terms)
         n_sentences = int(snap.sentence_row_start[-1])
         if sentence_vectors.shape != (n_sentences, dim):
             raise CorruptIndexError(f"{version}: {n_sentences} sentences but sentence_vectors "
                                     f"{sentence_vectors.shape}; rebuild with `rag ingest --rebuild PATH`")
-        return replace(snap, sentence_term_index=load_sentence_terms(version / "sentence_terms", n_sentences))
+        if sentence_terms is not None and len(sentence_terms) != n_sentences:
+            raise CorruptIndexError(f"{version}: sentence terms do not match the index's {n_sentences} sentences "
+                                    f"({len(sentence_terms)}); rebuild with `rag ingest --rebuild PATH`")
+        return snap
 
     def write(self, snap: Snapshot) -> Path:
         """Write `snap` as a new version and make it current; the old version is then removed."""

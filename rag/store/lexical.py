@@ -97,21 +97,14 @@ class Bm25Index:
         row_start = np.concatenate([[0], np.cumsum(all_lengths)]).astype(np.int64)
         term_ids = np.concatenate([p[1] for p in parts] + [new[1]])
         term_counts = np.concatenate([p[2] for p in parts] + [new[2]])
-        words = [""] * len(vocab)
-        for w, i in vocab.items():
-            words[i] = w
-        return cls(words, row_start, term_ids, term_counts, k1, b)._compacted()
+        return cls(vocabulary(vocab), row_start, term_ids, term_counts, k1, b)._compacted()
 
     def _compacted(self) -> Bm25Index:
         """The same index without terms that no row holds any more (their ids renumbered)."""
-        used = np.zeros(len(self.vocab), dtype=bool)
-        used[self.term_ids] = True
-        if used.all():
+        vocab, term_ids = without_unused(self.vocab, self.term_ids)
+        if vocab is self.vocab:
             return self
-        new_id = np.cumsum(used) - 1
-        vocab = [w for w, u in zip(self.vocab, used) if u]
-        return Bm25Index(vocab, self.row_start, new_id[self.term_ids].astype(np.int32), self.term_counts,
-                         self.k1, self.b)
+        return Bm25Index(vocab, self.row_start, term_ids, self.term_counts, self.k1, self.b)
 
     def _columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The by-term score matrix, from the by-row term counts, in array operations."""
@@ -194,6 +187,25 @@ class Bm25Index:
         (folder / "vocab.json").write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
         for name in ("row_start", "term_ids", "term_counts", "col_start", "col_rows", "col_scores"):
             np.save(folder / f"{name}.npy", np.asarray(getattr(self, name)), allow_pickle=False)
+
+
+def vocabulary(ids: dict[str, int]) -> list[str]:
+    """The terms of a term -> id map, in id order."""
+    words = [""] * len(ids)
+    for w, i in ids.items():
+        words[i] = w
+    return words
+
+
+def without_unused(vocab: list[str], term_ids: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """(`vocab` without the terms `term_ids` never uses, `term_ids` renumbered to it); the same
+    objects when every term is used."""
+    used = np.zeros(len(vocab), dtype=bool)
+    used[term_ids] = True
+    if used.all():
+        return vocab, term_ids
+    new_id = np.cumsum(used) - 1
+    return [w for w, u in zip(vocab, used) if u], new_id[term_ids].astype(np.int32)
 
 
 def load_lexical(folder: Path) -> LexicalIndex:

@@ -23,6 +23,8 @@ from typing import Sequence
 import numpy as np
 
 from rag.errors import CorruptIndexError
+from rag.store.lexical import vocabulary, without_unused
+from rag.store.ragged import run_positions
 
 
 class SentenceTerms:
@@ -62,9 +64,7 @@ class SentenceTerms:
         query_weights = np.array([lookup[i] for i in query_ids], dtype=np.float64)
         first = np.asarray(self.start[sentences], dtype=np.int64)
         lengths = np.asarray(self.start[sentences + 1], dtype=np.int64) - first
-        # Positions in `ids` of every term of the given sentences, one run per sentence.
-        run_start = np.cumsum(lengths) - lengths
-        flat = self.ids[np.arange(int(lengths.sum())) + np.repeat(first - run_start, lengths)]
+        flat = self.ids[run_positions(first, lengths)]  # every term of the given sentences
         pos = np.minimum(np.searchsorted(query_ids, flat), len(query_ids) - 1)
         held = np.where(query_ids[pos] == flat, query_weights[pos], 0.0)
         owner = np.repeat(np.arange(len(sentences)), lengths)
@@ -81,14 +81,7 @@ class SentenceTerms:
                                          count=len(s))).astype(np.int32) for s in new]
         all_lengths = np.concatenate([lengths[keep], np.array([len(a) for a in new_ids], dtype=np.int64)])
         ids = np.concatenate([kept_ids, *new_ids]).astype(np.int32) if new_ids else kept_ids.astype(np.int32)
-        vocab = [""] * len(ids_of)
-        for w, i in ids_of.items():
-            vocab[i] = w
-        used = np.zeros(len(vocab), dtype=bool)
-        used[ids] = True
-        if not used.all():  # renumber without the unused terms
-            renumber = (np.cumsum(used) - 1).astype(np.int32)
-            vocab, ids = [w for w, u in zip(vocab, used) if u], renumber[ids]
+        vocab, ids = without_unused(vocabulary(ids_of), ids)
         start = np.concatenate([[0], np.cumsum(all_lengths)]).astype(np.int64)
         return SentenceTerms(vocab, start, ids)
 
@@ -99,9 +92,10 @@ class SentenceTerms:
         np.save(folder / "ids.npy", np.asarray(self.ids, dtype=np.int32), allow_pickle=False)
 
 
-def load_sentence_terms(folder: Path, n_sentences: int) -> SentenceTerms | None:
+def load_sentence_terms(folder: Path) -> SentenceTerms | None:
     """The sentence terms saved in `folder`, or None when the version has none (written before
-    they were kept). CorruptIndexError when they are unreadable or not `n_sentences` long."""
+    they were kept). CorruptIndexError when they are unreadable or do not hold together; the
+    caller checks that they are as many as the index's sentences."""
     if not folder.is_dir():
         return None
     try:
@@ -111,7 +105,7 @@ def load_sentence_terms(folder: Path, n_sentences: int) -> SentenceTerms | None:
     except (OSError, ValueError) as e:
         raise CorruptIndexError(f"{folder}: cannot read the sentence terms ({e}); "
                                 "rebuild with `rag ingest --rebuild PATH`") from None
-    if len(start) != n_sentences + 1 or int(start[-1]) != len(ids):
-        raise CorruptIndexError(f"{folder}: sentence terms do not match the index's {n_sentences} sentences; "
+    if not len(start) or int(start[-1]) != len(ids):
+        raise CorruptIndexError(f"{folder}: sentence terms do not match their own offsets; "
                                 "rebuild with `rag ingest --rebuild PATH`")
     return SentenceTerms(vocab, start, ids)

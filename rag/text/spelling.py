@@ -47,11 +47,16 @@ def one_edit(word: str) -> set[str]:
     replacements, inserts (Norvig's `edits1`)."""
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
     out = {a + b[1:] for a, b in splits if b}
-    out |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    out |= set(swaps(word))
     out |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
     out |= {a + c + b for a, b in splits for c in _LETTERS}
     out.discard(word)
     return out
+
+
+def swaps(word: str) -> list[str]:
+    """`word` with each pair of neighbouring letters swapped, one pair at a time."""
+    return [word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1)]
 
 
 class Speller:
@@ -118,8 +123,7 @@ def swapped_to_index(word: str, idf: Mapping[str, float]) -> str:
     differ by a swap of neighbours are not, and a name the articles do not hold must stay missing
     for the names check. The two letters keep their case as they move."""
     best: tuple[float, str] | None = None
-    for i in range(len(word) - 1):
-        candidate = word[:i] + word[i + 1] + word[i] + word[i + 2:]
+    for candidate in swaps(word):
         term = terms(candidate.lower())
         if candidate != word and len(term) == 1 and term[0] in idf:
             key = (idf[term[0]], candidate)
