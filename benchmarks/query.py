@@ -482,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
               "targets": {"ask_ms_p50": {str(k): v for k, v in TARGET_MS.items()}, "recall_at_10": TARGET_RECALL,
                           "index_bytes_1m": TARGET_BYTES_1M}}
     print(f"\nquery: {len(ask_qs)} timed dev questions per size after {len(warm_qs)} warm-up, "
-          f"({result['date']})")
+          f"({result['date']}, {result['machine']})")
     shown = [{**r, "target": f"<= {r['target_ask_ms_p50']:.0f} ms" if r["target_ask_ms_p50"] else "",
               "MB": r["index_bytes"] / 2**20} for r in rows]
     print(table(shown, ["n_chunks", "index_type", "query_encoder", "ask_ms_p50", "ask_ms_p95", "target", "search_ms_p50",
