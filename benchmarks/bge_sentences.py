@@ -18,8 +18,9 @@ from __future__ import annotations
 import hashlib
 import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -29,7 +30,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import abstention_features as af  # noqa: E402
 import tune_retrieval as tr  # noqa: E402
-from rag.answer.extractive import AnswerConfig, rerank_text  # noqa: E402
+from rag.answer.extractive import AnswerConfig, Candidate, ExtractiveAnswerer, rerank_text  # noqa: E402
 from rag.rerank.bge_small import INSTRUCTION, BgeSimilarity  # noqa: E402
 from rag.rerank.cross_encoder import length_batches  # noqa: E402
 
@@ -59,14 +60,16 @@ class BgeVectors:
         np.savez(VECTORS, keys=np.array(list(self.cache)), vectors=np.stack(list(self.cache.values())))
 
 
-def rank(cands, cheap, question, reranker, cfg=AnswerConfig()):
-    order = sorted(range(len(cands)), key=lambda i: (-cheap[i], cands[i].hit.rank, cands[i].sentence.start))
-    n = sum(1 for i in order[: cfg.rerank_top] if cheap[i] >= cheap[order[0]] - cfg.rerank_within)
-    head = order[:n]
-    scores = reranker.score(question, [rerank_text(cands[i]) for i in head])
-    final = {i: float(s) + cfg.rerank_blend * cheap[i] for i, s in zip(head, scores)}
-    head.sort(key=lambda i: (-final[i], cands[i].hit.rank, cands[i].sentence.start))
-    return head + order[n:], {i: float(s) for i, s in zip(head, scores)}
+@dataclass
+class ShiftedCheap(ExtractiveAnswerer):
+    """The shipped ranking (rag/answer/extractive.py) after each candidate's cheap score is
+    replaced by `cheap(candidate)`: which sentences the cross-encoder reads, and the blend."""
+
+    cheap: Callable[[Candidate], float] | None = None
+
+    def candidates(self, query, hits, index) -> list[Candidate]:
+        out = [replace(c, cheap=self.cheap(c)) for c in super().candidates(query, hits, index)]
+        return sorted(out, key=lambda c: (-c.cheap, c.hit.rank, c.sentence.start))
 
 
 def main() -> None:
@@ -99,17 +102,16 @@ def main() -> None:
         for mode in ("add", "replace"):
             if mode == "replace" and lam == 0.0:
                 continue
-            def fn(it, c, b, lam=lam, mode=mode):
-                cheap = [x.cheap + lam * bb if mode == "add" else x.cheap - (x.cosine or 0) + lam * bb
-                         for x, bb in zip(c, b)]
-                order, _ = rank(c, cheap, it.query.asked, reranker)
-                return tr.is_gold(it, c[order[0]])
-            def top4(it, c, b, lam=lam, mode=mode):
-                cheap = [x.cheap + lam * bb if mode == "add" else x.cheap - (x.cosine or 0) + lam * bb
-                         for x, bb in zip(c, b)]
-                order = sorted(range(len(c)), key=lambda i: -cheap[i])[:4]
-                return any(tr.is_gold(it, c[i]) for i in order)
-            print(f"  cheap {mode} {lam} x bge: reranked first {first(fn)}   gold in cheap top 4 {first(top4)}")
+            def answerer_for(c, b, lam=lam, mode=mode):
+                bonus = {x.key: lam * float(bb) for x, bb in zip(c, b)}
+                def cheap(x):  # MiniLM's cosine kept ("add") or taken out ("replace")
+                    return x.cheap + bonus[x.key] - (0.0 if mode == "add" else x.cosine or 0.0)
+                return ShiftedCheap(reranker, AnswerConfig(), cheap=cheap)
+            def first_gold(it, c, b):
+                return tr.is_gold(it, answerer_for(c, b).rank(it.query, it.hits, it.snap)[0])
+            def top4(it, c, b):
+                return any(tr.is_gold(it, x) for x in answerer_for(c, b).candidates(it.query, it.hits, it.snap)[:4])
+            print(f"  cheap {mode} {lam} x bge: reranked first {first(first_gold)}   gold in cheap top 4 {first(top4)}")
     reranker.save()
     # abstention: best bge cosine over the candidates, beside / in place of MiniLM's
     best_bge = {id(it): float(b.max()) for it, c, b in per_q}
