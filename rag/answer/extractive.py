@@ -32,11 +32,12 @@ import numpy as np
 
 from rag.answer.abstain import Evidence
 from rag.answer.answer_type import expected_type, holds, question_names
+from rag.answer.overview import is_overview_request, lead
 from rag.rerank import Reranker, Similarity
 from rag.text.lexical import Coverage, question_terms, terms
 from rag.text.sentences import is_heading
 from rag.text.titles import title_topic
-from rag.types import Answer, Citation, Hit, Query, Sentence
+from rag.types import Answer, Chunk, Citation, Hit, Query, Sentence
 
 NO_ANSWER = "The articles do not say. The closest passages are listed under the answer."
 
@@ -46,6 +47,7 @@ class SentenceIndex(Protocol):
 
     idf: dict[str, float]
     unknown_idf: float
+    chunks: Sequence[Chunk]  # row order (an overview request reads an article's first chunk)
 
     def source_of(self, doc_id: str) -> str:
         """The path of the document's original file (citations point into it)."""
@@ -134,6 +136,8 @@ class ExtractiveAnswerer:
 
     def answer(self, query: Query, hits: Sequence[Hit], index: SentenceIndex,
                on_draft: Callable[[str], None] | None = None) -> Answer:
+        if hits and is_overview_request(query.asked):
+            return self.overview(query, hits, index)
         ranked = self.rank(query, hits, index)
         if not ranked:
             return Answer(query.question, NO_ANSWER, True, (), tuple(hits), {}, 0.0)
@@ -142,6 +146,16 @@ class ExtractiveAnswerer:
             return Answer(query.question, NO_ANSWER, True, (), tuple(hits), {}, evidence.probability())
         text, citations = compose(self.choose(ranked), index)
         return Answer(query.question, text, False, tuple(citations), tuple(hits), {}, evidence.probability())
+
+    def overview(self, query: Query, hits: Sequence[Hit], index: SentenceIndex) -> Answer:
+        """"What is this article about?": the article's first sentences (rag/answer/overview.py).
+        Its confidence is 1: an indexed article always has a lead."""
+        chosen = [Candidate(hit, j, sentence, frozenset(), None, 0.0, 0.0) for hit, j, sentence in
+                  lead(hits, index, query.text)]
+        if not chosen:
+            return Answer(query.question, NO_ANSWER, True, (), tuple(hits), {}, 0.0)
+        text, citations = compose(chosen, index)
+        return Answer(query.question, text, False, tuple(citations), tuple(hits), {}, 1.0)
 
     # -- the stages, separate so benchmarks/tune_retrieval.py can score each one ------------
     def candidates(self, query: Query, hits: Sequence[Hit], index: SentenceIndex) -> list[Candidate]:
