@@ -33,13 +33,13 @@ import math
 from dataclasses import dataclass
 
 # Fitted by benchmarks/tune_retrieval.py (part "abstain"), which prints these lines.
-RERANK_MODEL = {"intercept": -0.838, "rerank": 0.321, "type_miss": -1.72, "name_miss": -0.792, "cosine": 2.057,
-                "threshold": 0.34}
-SECOND_OPINION_MODEL = {"intercept": -3.512, "rerank": 0.294, "type_miss": -1.818, "name_miss": -0.698,
-                        "second_opinion": 5.938, "threshold": 0.39, "band": (0.15, 0.8)}
-RERANK_LEXICAL_MODEL = {"intercept": 0.275, "rerank": 0.357, "type_miss": -1.678, "name_miss": -0.833, "threshold": 0.32}
-CHEAP_MODEL = {"intercept": -10.471, "cheap": 11.508, "type_miss_cheap": -2.148, "cosine": -0.001, "threshold": 0.23}
-COVERAGE_MODEL = {"intercept": -1.922, "coverage": 4.626, "threshold": 0.21}
+RERANK_MODEL = {"intercept": -1.433, "rerank": 0.312, "type_miss": -1.902, "name_miss": -0.761, "cosine": 3.137,
+                "threshold": 0.33}
+SECOND_OPINION_MODEL = {"intercept": -2.499, "rerank": 0.319, "type_miss": -1.942, "name_miss": -0.678,
+                        "second_opinion": 4.305, "threshold": 0.36, "band": (0.15, 0.8)}
+RERANK_LEXICAL_MODEL = {"intercept": 0.239, "rerank": 0.368, "type_miss": -1.817, "name_miss": -0.789, "threshold": 0.30}
+CHEAP_MODEL = {"intercept": -9.669, "cheap": 8.333, "type_miss_cheap": -2.083, "cosine": 3.559, "threshold": 0.29}
+COVERAGE_MODEL = {"intercept": -1.897, "coverage": 4.5, "threshold": 0.22}
 
 
 @dataclass(frozen=True)
