@@ -56,14 +56,12 @@ def main() -> None:
           f"{sum(it.set == 'natural' for it in answerable)}; of them of a known type: squad "
           f"{sum(it.set == 'squad' for it in typed)}, natural {sum(it.set == 'natural' for it in typed)}")
     print("== cheap bonus, final bonus -> first citation gold / contains gold (answerable); pairs read a question ==")
-    results = {}
     for cb, fb in itertools.product((0.0, 0.05, 0.1, 0.15), (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)):
         a = TypeBonus(reranker, AnswerConfig(type_bonus=cb), final_bonus=fb)
         reranker.pairs_read = 0
         first = tr.by_set(answerable, lambda it: tr.first_gold(it, a))
         pairs = reranker.pairs_read / len(answerable)
         contains = tr.by_set(answerable, lambda it: tr.contains_gold(it, a))
-        results[cb, fb] = (first, contains)
         print(f"  {cb:<4} {fb:<4} first {tr.fmt(first)}   contains {tr.fmt(contains)}   pairs {pairs:.2f}")
     reranker.save()
     print("== abstention refitted on each ranking's best sentence (shipped features) ==")
