@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from rag.answer import compound
 from rag.answer.extractive import Answerer
 from rag.conversation import check_history, read_turn, retrieval_query
 from rag.embed import Embedder, canonical_model_id
@@ -285,6 +286,13 @@ class Assistant:
         text = retrieval_query(asked, history)
         if context:
             text = f"{context} {text}"
+        # A compound question is retrieved whole and answered part by part, each part judged
+        # on its own embedding (its cosine to a sentence is an abstention feature).
+        before = text[: len(text) - len(asked)]  # the search text ends with the question
+        parts = tuple(self._embedded(part, part, before + part, mode) for part in compound.parts(asked))
+        return replace(self._embedded(question, asked, text, mode), parts=parts)
+
+    def _embedded(self, question: str, asked: str, text: str, mode: str) -> Query:
         if mode == "lexical":
             return Query(question, text, asked)
         vector = self.embedder.embed_query(text)

@@ -83,6 +83,9 @@ class Query:
     asked: str
     vector: np.ndarray | None = field(default=None, repr=False)
     question_vector: np.ndarray | None = field(default=None, repr=False)
+    # The two questions of a compound one ("How high and how far did it go?": rag/answer/
+    # compound.py), each a Query embedded alone; empty for any other question.
+    parts: tuple[Query, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -144,6 +144,8 @@ class ExtractiveAnswerer:
                on_draft: Callable[[str], None] | None = None) -> Answer:
         if hits and is_overview_request(query.asked):
             return self.overview(query, hits, index)
+        if hits and query.parts:
+            return self.compound(query, hits, index)
         ranked = self.rank(query, hits, index)
         if not ranked:
             return Answer(query.question, NO_ANSWER, True, (), tuple(hits), {}, 0.0)
@@ -162,6 +164,27 @@ class ExtractiveAnswerer:
             return Answer(query.question, NO_ANSWER, True, (), tuple(hits), {}, 0.0)
         text, citations = compose(chosen, index)
         return Answer(query.question, text, False, tuple(citations), tuple(hits), {}, 1.0)
+
+    def compound(self, query: Query, hits: Sequence[Hit], index: SentenceIndex) -> Answer:
+        """"How high and how far did the missile go?": each of `query.parts` (rag/answer/
+        compound.py) ranked and judged as a question of its own over the hits of the whole; the
+        answer is the sentences each part the articles answer would be answered with, in the
+        parts' order (one sentence once). Its confidence is the highest part's: the probability
+        that the articles answer some of it."""
+        chosen: list[Candidate] = []
+        confidence = 0.0
+        for part in query.parts:
+            ranked = self.rank(part, hits, index)
+            if not ranked:
+                continue
+            evidence = self.evidence(part, ranked, index)
+            confidence = max(confidence, evidence.probability())
+            if evidence.answerable():
+                chosen += [c for c in self.choose(ranked) if c.key not in {x.key for x in chosen}]
+        if not chosen:
+            return Answer(query.question, NO_ANSWER, True, (), tuple(hits), {}, confidence)
+        text, citations = compose(chosen, index)
+        return Answer(query.question, text, False, tuple(citations), tuple(hits), {}, confidence)
 
     # -- the stages, separate so benchmarks/tune_retrieval.py can score each one ------------
     def candidates(self, query: Query, hits: Sequence[Hit], index: SentenceIndex) -> list[Candidate]:
