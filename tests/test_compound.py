@@ -21,6 +21,7 @@ DISTANCE = "It flew 1,000 kilometers"
     ("When and where did the test take place?", ["When did the test take place?", "Where did the test take place?"]),
     ("When, and where did the test take place?", ["When did the test take place?", "Where did the test take place?"]),
     ("How high did the missile go and how far did it fly?", ["How high did the missile go?", "How far did it fly?"]),
+    ("And how high and how far did it go?", ["How high did it go?", "How far did it go?"]),
 ])
 def test_the_parts_of_a_compound_question(question, expected):
     assert compound.parts(question) == expected
@@ -44,6 +45,16 @@ def test_no_question_of_the_natural_set_is_split():
                                       "How high did the missile go and how far did it fly?"])
 def test_both_parts_are_answered(seed_assistant, question):
     answer = seed_assistant.ask(question)
+    assert_citations_verified(answer)
+    assert ALTITUDE in answer.answer and DISTANCE in answer.answer
+
+
+def test_a_follow_up_is_split_too(seed_assistant):
+    # Each part is searched with the earlier question in front; the reranker reads the part
+    # alone, as for any follow-up ("fly" then finds "It flew 1,000 kilometers").
+    history = [{"role": "user", "content": "What missile did North Korea test?"}]
+    answer = seed_assistant.ask("And how high and how far did it fly?", history=history)
+    assert len(seed_assistant.query("And how high and how far did it fly?", history).parts) == 2
     assert_citations_verified(answer)
     assert ALTITUDE in answer.answer and DISTANCE in answer.answer
 

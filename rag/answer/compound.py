@@ -30,8 +30,9 @@ _TWO = re.compile(rf"({_WH}\s+{_AUX}\b.+?)\s*,?\s+and\s+({_WH}\s+{_AUX}\b.+)", r
 
 
 def parts(question: str) -> list[str]:
-    """The two questions of a compound question, each ending in "?", or [] for any other."""
-    text = question.strip()
+    """The two questions of a compound question, each ending in "?", or [] for any other. A
+    follow-up's opening "And" ("And how high and how far did it go?") is not part of either."""
+    text = re.sub(r"^(?:and|so|but|also|then)\s+", "", question.strip(), flags=re.I)
     m = _SHARED.fullmatch(text)
     if m:
         first, second, rest = m.groups()
