@@ -26,30 +26,32 @@ DEFAULT_OUT = ROOT / "bench-out"
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpuinfo("model name") or platform.processor() or platform.machine()
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return f"{cpu} ({int8_instructions()}), {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
+
+
+def cpuinfo(field: str) -> str | None:
+    """The value of the first `field` line of /proc/cpuinfo: "" when it has no such line, None
+    when it cannot be read."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return None
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith(field)), "")
 
 
 def int8_instructions() -> str:
     """The widest int8 dot-product instructions the CPU has. Two machines, both "AMD EPYC, 2
     cores", ran the int8 models 3.5 to 4 times apart. The slower one has AVX2 and no VNNI, and
     the other's flags were not recorded (README "Speed and scale"). So every timing says which."""
-    try:
-        flags = next((line.split(":", 1)[1].split() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                      if line.startswith("flags")), [])
-    except OSError:
+    flags = cpuinfo("flags")
+    if flags is None:
         return "instruction set unknown"
+    present = set(flags.split())
     for flag, name in (("avx512_vnni", "AVX-512 VNNI"), ("avx_vnni", "AVX-VNNI"), ("avx512f", "AVX-512 without VNNI"),
                        ("avx2", "AVX2, no VNNI")):
-        if flag in flags:
+        if flag in present:
             return name
     return "no AVX2"
 

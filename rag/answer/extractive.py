@@ -148,22 +148,17 @@ class ExtractiveAnswerer:
             return self.compound(query, hits, index)
         ranked = self.rank(query, hits, index)
         if not ranked:
-            return Answer(query.question, NO_ANSWER, True, (), tuple(hits), {}, 0.0)
+            return answer_of(query, hits, [], index, 0.0)
         evidence = self.evidence(query, ranked, index)
-        if not evidence.answerable():
-            return Answer(query.question, NO_ANSWER, True, (), tuple(hits), {}, evidence.probability())
-        text, citations = compose(self.choose(ranked), index)
-        return Answer(query.question, text, False, tuple(citations), tuple(hits), {}, evidence.probability())
+        chosen = self.choose(ranked) if evidence.answerable() else []
+        return answer_of(query, hits, chosen, index, evidence.probability())
 
     def overview(self, query: Query, hits: Sequence[Hit], index: SentenceIndex) -> Answer:
         """"What is this article about?": the article's first sentences (rag/answer/overview.py).
         Its confidence is 1: an indexed article always has a lead."""
         chosen = [Candidate(hit, j, sentence, frozenset(), None, 0.0, 0.0) for hit, j, sentence in
                   lead(hits, index, query.text)]
-        if not chosen:
-            return Answer(query.question, NO_ANSWER, True, (), tuple(hits), {}, 0.0)
-        text, citations = compose(chosen, index)
-        return Answer(query.question, text, False, tuple(citations), tuple(hits), {}, 1.0)
+        return answer_of(query, hits, chosen, index, 1.0 if chosen else 0.0)
 
     def compound(self, query: Query, hits: Sequence[Hit], index: SentenceIndex) -> Answer:
         """"How high and how far did the missile go?": each of `query.parts` (rag/answer/
@@ -171,7 +166,7 @@ class ExtractiveAnswerer:
         answer is the sentences each part the articles answer would be answered with, in the
         parts' order (one sentence once). Its confidence is the highest part's: the probability
         that the articles answer some of it."""
-        chosen: list[Candidate] = []
+        chosen: dict[tuple[str, int, int], Candidate] = {}  # by key: a sentence once, in order
         confidence = 0.0
         for part in query.parts:
             ranked = self.rank(part, hits, index)
@@ -180,11 +175,9 @@ class ExtractiveAnswerer:
             evidence = self.evidence(part, ranked, index)
             confidence = max(confidence, evidence.probability())
             if evidence.answerable():
-                chosen += [c for c in self.choose(ranked) if c.key not in {x.key for x in chosen}]
-        if not chosen:
-            return Answer(query.question, NO_ANSWER, True, (), tuple(hits), {}, confidence)
-        text, citations = compose(chosen, index)
-        return Answer(query.question, text, False, tuple(citations), tuple(hits), {}, confidence)
+                for c in self.choose(ranked):
+                    chosen.setdefault(c.key, c)
+        return answer_of(query, hits, list(chosen.values()), index, confidence)
 
     # -- the stages, separate so benchmarks/tune_retrieval.py can score each one ------------
     def candidates(self, query: Query, hits: Sequence[Hit], index: SentenceIndex) -> list[Candidate]:
@@ -297,6 +290,15 @@ def citation_of(n: int, c: Candidate, index: SentenceIndex) -> Citation:
     chunk = c.hit.chunk
     return Citation(n=n, doc_id=chunk.doc_id, title=chunk.title, source=index.source_of(chunk.doc_id),
                     start=c.sentence.start, end=c.sentence.end, quote=c.sentence.text)
+
+
+def answer_of(query: Query, hits: Sequence[Hit], chosen: list[Candidate], index: SentenceIndex,
+              confidence: float) -> Answer:
+    """The answer made of the `chosen` sentences, or an abstention when there are none."""
+    if not chosen:
+        return Answer(query.question, NO_ANSWER, True, (), tuple(hits), {}, confidence)
+    text, citations = compose(chosen, index)
+    return Answer(query.question, text, False, tuple(citations), tuple(hits), {}, confidence)
 
 
 def compose(chosen: list[Candidate], index: SentenceIndex) -> tuple[str, list[Citation]]:

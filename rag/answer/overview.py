@@ -81,13 +81,14 @@ def names_topic(search_text: str) -> bool:
 def lead(hits: Sequence[Hit], index: Chunks, search_text: str) -> list[tuple[Hit, int, Sentence]]:
     """The sentences that answer an overview request, as (hit of their chunk, position in it,
     sentence), in the order shown."""
-    docs = list(dict.fromkeys(h.chunk.doc_id for h in hits))
-    if not docs:
+    best: dict[str, Hit] = {}  # each article's best hit, best article first
+    for h in hits:
+        best.setdefault(h.chunk.doc_id, h)
+    if not best:
         return []
-    if len(docs) == 1 or names_topic(search_text):
+    if len(best) == 1 or names_topic(search_text):
         return _first_sentences(_first_chunk(hits[0], index), LEAD_SENTENCES)
-    best = {doc: next(h for h in hits if h.chunk.doc_id == doc) for doc in docs[:ARTICLES]}
-    return [s for doc in docs[:ARTICLES] for s in _first_sentences(_first_chunk(best[doc], index), 1)]
+    return [s for h in list(best.values())[:ARTICLES] for s in _first_sentences(_first_chunk(h, index), 1)]
 
 
 def _first_chunk(hit: Hit, index: Chunks) -> Hit:
