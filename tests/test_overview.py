@@ -52,6 +52,7 @@ def test_no_question_of_the_natural_set_is_read_as_one():
 def test_a_topic_is_a_word_beyond_the_request():
     assert not names_topic("Can you summarize the articles for me?")
     assert names_topic("Summarize the article about the Orinoco")
+    assert names_topic("Summarize the article about the report")  # "report" is no word of a request
 
 
 def first_sentence_start(assistant, doc_id: str) -> int:

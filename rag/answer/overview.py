@@ -51,13 +51,14 @@ _REQUESTS = [re.compile(p, re.I) for p in (
     r"tl;?dr",
     r"what happened",
 )]
-# The words of a request itself: what is left of the search text beyond them names a topic.
+# The words of a request itself (those of the patterns above): what is left of the search text
+# beyond them names a topic ("report" does: "Summarize the article about the report").
 _REQUEST_WORDS = frozenset(terms(
     "can could would will you please summarize summarise sum up recap give show tell me us a an the "
     "short brief quick summary overview gist rundown synopsis tl dr tldr main key points facts ideas takeaways "
     "findings what whats is are was were do does say saying about happened article articles document documents "
-    "doc docs story stories text texts report reports page pages piece pieces file files post posts essay "
-    "essays paper papers news passage passages it this that they these those them of for in"))
+    "doc docs story stories text texts page pages piece pieces file files passage passages it this that they "
+    "these those them of for in"))
 
 
 class Chunks(Protocol):
