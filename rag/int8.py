@@ -21,6 +21,7 @@ encoder 1.03 times. On a CPU with VNNI, or off x86, the model file is used as it
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import platform
@@ -56,25 +57,30 @@ def signed_weights_saturate() -> bool:
 
 
 def exact_model(path: Path, digest: str | None = None, rewrite: bool | None = None,
-                cache_dir: Path | None = None) -> Path:
-    """The model file to run: `path` itself, or on a CPU where signed weights saturate, the same
-    model with unsigned weights, made on first use and kept in `cache_dir` (default
+                cache_dir: Path | None = None) -> Path | bytes:
+    """The model to run: `path` itself, or on a CPU where signed weights saturate, the same model
+    with unsigned weights, made on first use and kept in `cache_dir` (default
     `$RAG_CACHE_DIR/onnx/u8-weights`) under the source's sha256, so a changed source is never
-    answered by a stale copy. `digest` is that sha256 when the caller has it already; `rewrite`
-    forces the choice (tests, benchmarks)."""
+    answered by a stale copy. Where the cache cannot be written (a read-only home), the rewritten
+    model's bytes, made anew at each load. `digest` is the source's sha256 when the caller has it
+    already; `rewrite` forces the choice (tests, benchmarks)."""
     if not (signed_weights_saturate() if rewrite is None else rewrite):
         return path
     digest = digest or hashlib.sha256(path.read_bytes()).hexdigest()
     out = (cache_dir or cache_root() / "onnx" / "u8-weights") / f"{digest[:24]}.u8.onnx"
-    if not out.is_file():
+    if out.is_file():
+        return out
+    model = unsigned_weights(path.read_bytes())
+    tmp = out.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{out.name}")
+    try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".tmp-{uuid.uuid4().hex[:8]}-{out.name}")
-        try:
-            tmp.write_bytes(unsigned_weights(path.read_bytes()))
-            os.replace(tmp, out)  # whole or absent: a crash never leaves half a model
-        finally:
-            tmp.unlink(missing_ok=True)
-    return out
+        tmp.write_bytes(model)
+        os.replace(tmp, out)  # whole or absent: a crash never leaves half a model
+        return out
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return model  # correct all the same, only slower to load next time
 
 
 def unsigned_weights(model_bytes: bytes) -> bytes:
@@ -138,4 +144,5 @@ def session(path: Path, threads: int | None = None, digest: str | None = None, r
     # cores: 47 vs 32 chunks/s encoding; 1.7 times slower reranking beside one busy process).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     model = exact_model(path, digest, rewrite, cache_dir)
-    return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    source = model if isinstance(model, bytes) else str(model)
+    return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])

@@ -83,6 +83,18 @@ def test_the_rewrite_is_made_once_and_keyed_by_the_source(tmp_path):
     np.testing.assert_array_equal(run(other.read_bytes(), a), [[8000, 8000]])
 
 
+def test_a_cache_that_cannot_be_written_still_gives_the_exact_model(tmp_path):
+    source = tmp_path / "model.onnx"
+    source.write_bytes(matmul_model(np.full((64, 2), 127, np.int8)))
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would go")
+    made = int8.exact_model(source, rewrite=True, cache_dir=blocked / "cache")
+    assert isinstance(made, bytes)
+    a = np.full((1, 64), 255, np.uint8)
+    got = int8.session(source, rewrite=True, cache_dir=blocked / "cache").run(None, {"A": a})[0]
+    np.testing.assert_array_equal(got, [[255 * 127 * 64] * 2])
+
+
 def test_the_cross_encoder_rewritten_scores_like_the_shipped_model_where_that_is_exact(tmp_path, monkeypatch):
     """The real reranker through its rewritten form: the same ranking as shipped, and, on a CPU
     where the shipped form is exact, the same logits."""
