@@ -68,8 +68,10 @@ def main(out_dir: str = "eval-out", readme: str = "README.md") -> None:
     baseline = json.loads((ROOT / "eval" / "baseline.json").read_text())
     (out / "report.json").write_text(json.dumps(reports, indent=2) + "\n", encoding="utf-8")
     date = max(r["config"]["date"] for r in reports.values())
+    arithmetic = reports["squad"]["config"]["versions"].get("int8_arithmetic")
     lines = [f"`make eval`, {date}, {platform.machine()} with {os.cpu_count()} cores, model "
-             f"{reports['squad']['config']['model']['id']}:", ""]
+             f"{reports['squad']['config']['model']['id']}"
+             f"{f', int8 models: {arithmetic}' if arithmetic else ''}:", ""]
     for name, report in reports.items():
         lines += section(name, report, baseline.get(name))
     (out / "report.md").write_text("# Evaluation report\n\n" + "\n".join(lines) +

@@ -56,6 +56,13 @@ def signed_weights_saturate() -> bool:
     return flags is None or not any(flag in flags for flag in VNNI_FLAGS)
 
 
+def arithmetic() -> str:
+    """How this machine runs the int8 models, in words, for evaluation reports."""
+    if signed_weights_saturate():
+        return "exact u8 x u8 copies (this CPU's u8 x s8 products saturate)"
+    return "u8 x s8 as shipped (exact on this CPU)"
+
+
 def exact_model(path: Path, digest: str | None = None, rewrite: bool | None = None,
                 cache_dir: Path | None = None) -> Path | bytes:
     """The model to run: `path` itself, or on a CPU where signed weights saturate, the same model

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from rag import int8
 from rag.errors import InputError
 from rag.eval.datasets import Question
 from rag.eval.metrics import ModeResult, citation_supports, hit_rank, normalize_answer
@@ -117,6 +118,8 @@ def test_end_to_end_with_holdout_writes_a_parseable_report(tiny_dataset, tmp_pat
     assert report["config"]["documents"] == 2
     # The default answerer's abstention second opinion is named, as the README table shows it.
     assert report["config"]["second_opinion"].startswith("BAAI/bge-small-en-v1.5")
+    # Which int8 arithmetic ran (rag/int8.py): reports from two CPUs say whether they compare.
+    assert report["config"]["versions"]["int8_arithmetic"] == int8.arithmetic()
     out = tmp_path / "out"
     table = write_report(report, out)
     assert "hit@1" in table

