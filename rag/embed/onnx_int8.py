@@ -10,8 +10,6 @@ The export happens once, locally, and is cached under
                      and quantized with `quantize_dynamic(per_channel=True)`: int8 weights per
                      output channel, activations quantized on the fly (the fp32 graph is dropped)
     source.json      what it was made from
-    <sha256>.u8.onnx on a CPU whose int8 products saturate (x86 without VNNI), the same model
-                     with unsigned weights, which computes them exactly (rag/int8.py)
 Nothing is downloaded. `model_id` is the fp32 model's id, so an index built with either encoder
 is queried by either. Dynamic quantization scales activations per batch, so a text's vector
 moves slightly with the batch it is in (cosine ~0.99 between batchings, as close to fp32 as
@@ -173,8 +171,7 @@ class OnnxInt8Embedder(QueryCache):
                 export_int8(model_dir, path.parent)
             from tokenizers import Tokenizer
 
-            # On a CPU where int8 products saturate, an exact copy is kept beside the export.
-            self._session = int8.session(path, self._threads, cache_dir=path.parent)
+            self._session = int8.session(path, self._threads)  # exact products on every CPU
             self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
             self._tokenizer.no_padding()
             self._tokenizer.enable_truncation(max_length=_max_seq_length(model_dir))

