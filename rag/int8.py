@@ -12,9 +12,12 @@ were further from fp32 (mean cosine 0.9925 against 0.9941 exact).
 
 ONNX Runtime has the remedy built in: with the session option `session.x64quantprecision` it
 runs such products on its u8 x u8 kernels, which widen both sides to 16 bits before multiplying
-and never saturate, and it applies the option only on the CPUs that need it. Every int8 session
-is made here, with it. There the cross-encoder takes about 1.1 times as long and the encoder
-1.03 times; on a CPU with VNNI, or off x86, nothing changes.
+and never saturate. Every int8 session is made here, with the option on the CPUs that need it:
+x86 without VNNI, or x86 whose flags cannot be read. There the cross-encoder takes about 1.1
+times as long and the encoder 1.03 to 1.05 times. The option is not set where VNNI already gives
+exact products: ONNX Runtime applies it wherever its u8 x u8 and u8 x s8 kernel tables differ
+(`MlasPlatformU8S8Overflow` in its source), VNNI CPUs included, and would move those off their
+fast exact kernels. Off x86 the option does nothing.
 """
 
 from __future__ import annotations
@@ -28,10 +31,10 @@ X86 = ("x86_64", "amd64", "i386", "i686", "x86")
 VNNI_FLAGS = ("avx512_vnni", "avx_vnni")  # /proc/cpuinfo's names for the exact u8 x s8 dot products
 
 
-def session(path: Path, threads: int | None = None, precise: bool = True):
+def session(path: Path, threads: int | None = None, precise: bool | None = None):
     """An ONNX Runtime CPU session on the int8 model at `path`, with `threads` intra-op threads
-    (default: the machine's cores). `precise=False` gives ONNX Runtime's default products, which
-    saturate on some CPUs (benchmarks compare the two)."""
+    (default: the machine's cores) and exact products: `precise` (default: whether this CPU
+    needs it, `needs_precise_products`) sets `PRECISE_PRODUCTS`. Benchmarks compare the two."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -42,7 +45,7 @@ def session(path: Path, threads: int | None = None, precise: bool = True):
     # same few cores, spinning threads steal the cores the next batch needs (measured on 2 busy
     # cores: 47 vs 32 chunks/s encoding; 1.7 times slower reranking beside one busy process).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    if precise:
+    if needs_precise_products() if precise is None else precise:
         options.add_session_config_entry(PRECISE_PRODUCTS, "1")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
@@ -68,6 +71,11 @@ def signed_products_saturate() -> bool | None:
     if flags is None:
         return None
     return not any(flag in flags for flag in VNNI_FLAGS)
+
+
+def needs_precise_products() -> bool:
+    """True where ONNX Runtime's default products saturate, or may (x86 flags unknown)."""
+    return signed_products_saturate() is not False
 
 
 def arithmetic() -> str:
