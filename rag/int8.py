@@ -13,8 +13,8 @@ were further from fp32 (mean cosine 0.9925 against 0.9941 exact).
 ONNX Runtime has the remedy built in: with the session option `session.x64quantprecision` it
 runs such products on its u8 x u8 kernels, which widen both sides to 16 bits before multiplying
 and never saturate. Every int8 session is made here, with the option on the CPUs that need it:
-x86 without VNNI, or x86 whose flags cannot be read. There the cross-encoder takes about 1.1
-times as long and the encoder 1.03 to 1.05 times. The option is not set where VNNI already gives
+x86 without VNNI, or x86 whose flags cannot be read. There the cross-encoder takes 1.1 to 1.2
+times as long and the encoder 1.02 to 1.09 times. The option is not set where VNNI already gives
 exact products: ONNX Runtime applies it wherever its u8 x u8 and u8 x s8 kernel tables differ
 (`MlasPlatformU8S8Overflow` in its source), VNNI CPUs included, and would move those off their
 fast exact kernels. Off x86 the option does nothing.
