@@ -53,6 +53,20 @@ def load_seconds(path: Path, rounds: int = 3) -> dict[str, float]:
     return best
 
 
+def measure(model: str, output: str, make, path: Path, calls: list, difference) -> tuple[dict, dict[str, list]]:
+    """(one table row, the outputs per form): how far the two forms' outputs are apart
+    (`difference` of the two lists of outputs, one value per output), their time per call and to
+    open the model."""
+    out, ms = alternate(forms(make, path), calls)
+    diff = difference(out["default"], out["exact"])
+    load = load_seconds(path)
+    default_ms, exact_ms = float(np.median(ms["default"])), float(np.median(ms["exact"]))
+    return {"model": model, "output": output, "mean_abs_diff": float(np.mean(diff)),
+            "max_abs_diff": float(np.max(diff)),
+            "default_ms_p50": default_ms, "exact_ms_p50": exact_ms, "time_ratio": exact_ms / default_ms,
+            "default_load_s": load["default"], "exact_load_s": load["exact"]}, out
+
+
 def alternate(models: dict, calls: list) -> tuple[dict[str, list], dict[str, list[float]]]:
     """Run every call on each form in turn; (outputs, ms) per form."""
     outputs = {name: [] for name in models}
@@ -96,45 +110,29 @@ def main(argv: list[str] | None = None) -> int:
     print(f"this CPU's default u8 x s8 products saturate: {int8.signed_products_saturate()}; wrong outputs of a "
           f"random 64-wide product with them: {product_errors(np.random.default_rng(0)):.3f}\n")
 
-    results = []
-    reranker = forms(OnnxCrossEncoder, model_dir() / "model.onnx")
     # Four pairs a call, as the answerer reads up to 4 sentences of a question.
-    calls = [lambda m, i=i: m.score(pairs[i][0], [p for _, p in pairs[i:i + 4]]) for i in range(0, len(pairs), 4)]
-    out, ms = alternate(reranker, calls)
-    diff = np.abs(np.concatenate(out["default"]) - np.concatenate(out["exact"]))
-    results.append({"model": "cross-encoder", "output": "logit", "mean_abs_diff": float(diff.mean()),
-                    "max_abs_diff": float(diff.max()), "default_ms_p50": float(np.median(ms["default"])),
-                    "exact_ms_p50": float(np.median(ms["exact"]))})
-
-    bge = forms(BgeSimilarity, model_dir("bge_small_en") / "model.onnx")
-    out, ms = alternate(bge, [lambda m, q=q, p=p: m.similarity(q, p) for q, p in pairs])
-    diff = np.abs(np.array(out["default"]) - np.array(out["exact"]))
-    results.append({"model": "bge-small (second opinion)", "output": "cosine", "mean_abs_diff": float(diff.mean()),
-                    "max_abs_diff": float(diff.max()), "default_ms_p50": float(np.median(ms["default"])),
-                    "exact_ms_p50": float(np.median(ms["exact"]))})
-
-    path = OnnxInt8Embedder().onnx_path
-    encoder = forms(OnnxInt8Embedder, path)
+    score_calls = [lambda m, i=i: m.score(pairs[i][0], [p for _, p in pairs[i:i + 4]]) for i in range(0, len(pairs), 4)]
     texts = [t for pair in pairs for t in pair]
-    out, ms = alternate(encoder, [lambda m, t=t: m._run([t])[0] for t in texts])
+    encoder_path = OnnxInt8Embedder().onnx_path
+    measured = [
+        measure("cross-encoder", "logit", OnnxCrossEncoder, model_dir() / "model.onnx", score_calls,
+                lambda a, b: np.abs(np.concatenate(a) - np.concatenate(b))),
+        measure("bge-small (second opinion)", "cosine", BgeSimilarity, model_dir("bge_small_en") / "model.onnx",
+                [lambda m, q=q, p=p: m.similarity(q, p) for q, p in pairs],
+                lambda a, b: np.abs(np.array(a) - np.array(b))),
+        measure("MiniLM encoder (one text a call)", "(1 - cosine) x 1000", OnnxInt8Embedder, encoder_path,
+                [lambda m, t=t: m._run([t])[0] for t in texts],
+                lambda a, b: 1000 * (1 - np.sum(np.stack(a) * np.stack(b), axis=1))),
+    ]
     from rag.embed.torch_encoder import SentenceTransformerEmbedder
 
     fp32 = SentenceTransformerEmbedder().embed_documents(texts)
-    cosine = {name: np.sum(np.stack(v) * fp32, axis=1) for name, v in out.items()}
-    diff = 1000 * (1 - np.sum(np.stack(out["default"]) * np.stack(out["exact"]), axis=1))
-    results.append({"model": "MiniLM encoder (one text a call)", "output": "(1 - cosine) x 1000",
-                    "mean_abs_diff": float(diff.mean()), "max_abs_diff": float(diff.max()),
-                    "default_ms_p50": float(np.median(ms["default"])),
-                    "exact_ms_p50": float(np.median(ms["exact"])),
-                    "default_cosine_to_fp32": float(cosine["default"].mean()),
-                    "exact_cosine_to_fp32": float(cosine["exact"].mean())})
-    for r, path in zip(results, (model_dir() / "model.onnx", model_dir("bge_small_en") / "model.onnx", path)):
-        r["time_ratio"] = r["exact_ms_p50"] / r["default_ms_p50"]
-        load = load_seconds(path)
-        r["default_load_s"], r["exact_load_s"] = load["default"], load["exact"]
+    results = [row for row, _ in measured]
+    enc, vectors = measured[-1]
+    for name in ("default", "exact"):
+        enc[f"{name}_cosine_to_fp32"] = float(np.mean(np.sum(np.stack(vectors[name]) * fp32, axis=1)))
     print(table(results, ["model", "output", "mean_abs_diff", "max_abs_diff", "default_ms_p50", "exact_ms_p50",
                           "time_ratio", "default_load_s", "exact_load_s"]))
-    enc = results[-1]
     print(f"\nencoder, mean cosine to the fp32 model: default {enc['default_cosine_to_fp32']:.4f}, "
           f"exact {enc['exact_cosine_to_fp32']:.4f}")
     write_json(args.out, "int8_kernels", {**info, "saturates": int8.signed_products_saturate(), "rows": results})
