@@ -27,7 +27,8 @@ BAKERY = ("The village bakery opened in 1921 and still bakes rye bread every mor
     "What are the main points?", "whats it about", "Could you give me a summary of the article please",
     "What does the article say?", "What happened?", "Please summarize the article about the Orinoco.",
     "What is the bakery article about?", "Sum it up", "Summarize it for me", "What are these documents about?",
-    "Give me the key points of the story",
+    "Give me the key points of the story", "What's the news here?", "what's going on", "What is the story?",
+    "What's the gist of this article?",
 ])
 def test_requests_for_an_overview(question):
     assert is_overview_request(read_turn(question)[1])
@@ -39,6 +40,7 @@ def test_requests_for_an_overview(question):
     "What was the Plos Pathogens paper about?",  # SQuAD dev: a paper the article mentions
     "Summarize the missile test",  # about the test, not the article: answered as a question
     "What was the quarrel between them about?",
+    "What is the news about the missile?", "What's new in the treaty?",  # about a topic: answered as a question
 ])
 def test_questions_that_are_not(question):
     assert not is_overview_request(read_turn(question)[1])

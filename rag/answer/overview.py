@@ -50,6 +50,8 @@ _REQUESTS = [re.compile(p, re.I) for p in (
     r"(?:what are )?(?:the )?(?:main|key) (?:points|facts|ideas|takeaways|findings)(?: of %s)?" % _REF,
     r"tl;?dr",
     r"what happened",
+    # "What's the news here?", "What's the story?", "What's going on?"
+    r"what(?:'s| is|s) (?:the (?:news|story|gist|big picture)|new|going on)(?: here| (?:in|of) %s)?" % _REF,
 )]
 # The words of a request itself (those of the patterns above): what is left of the search text
 # beyond them names a topic ("report" does: "Summarize the article about the report").
@@ -58,7 +60,7 @@ _REQUEST_WORDS = frozenset(terms(
     "short brief quick summary overview gist rundown synopsis tl dr tldr main key points facts ideas takeaways "
     "findings what whats is are was were do does say saying about happened article articles document documents "
     "doc docs story stories text texts page pages piece pieces file files passage passages it this that they "
-    "these those them of for in"))
+    "these those them of for in news new going on here gist big picture"))
 
 
 class Chunks(Protocol):
