@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from functools import lru_cache
 from pathlib import Path
@@ -76,8 +77,10 @@ def seed_assistant(tmp_path_factory, embedder) -> Assistant:
 
 
 def assert_citations_verified(answer) -> None:
-    """Every citation of `answer` matches its original file, and numbering is 1..n."""
+    """Every citation of `answer` matches its original file, numbering is 1..n, and every "[n]"
+    in the answer's text is one of its citations (an article's own "[2]" must not show)."""
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    assert {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)} == {c.n for c in answer.citations}
     for c in answer.citations:
         problem = citation_problem_for(c)
         assert problem is None, f"citation [{c.n}] {c.source} {c.start}-{c.end}: {problem}"

@@ -33,13 +33,13 @@ import math
 from dataclasses import dataclass
 
 # Fitted by benchmarks/tune_retrieval.py (part "abstain"), which prints these lines.
-RERANK_MODEL = {"intercept": -0.988, "rerank": 0.321, "type_miss": -1.683, "name_miss": -0.953, "cosine": 2.288,
-                "threshold": 0.32}
-SECOND_OPINION_MODEL = {"intercept": -2.427, "rerank": 0.318, "type_miss": -1.705, "name_miss": -0.833,
-                        "second_opinion": 4.148, "threshold": 0.37, "band": (0.15, 0.8)}
-RERANK_LEXICAL_MODEL = {"intercept": 0.235, "rerank": 0.363, "type_miss": -1.649, "name_miss": -0.971, "threshold": 0.31}
-CHEAP_MODEL = {"intercept": -9.693, "cheap": 8.744, "type_miss_cheap": -2.074, "cosine": 2.879, "threshold": 0.27}
-COVERAGE_MODEL = {"intercept": -1.927, "coverage": 4.619, "threshold": 0.21}
+RERANK_MODEL = {"intercept": -1.045, "rerank": 0.323, "type_miss": -1.682, "name_miss": -0.997, "cosine": 2.386,
+                "threshold": 0.34}
+SECOND_OPINION_MODEL = {"intercept": -2.296, "rerank": 0.323, "type_miss": -1.701, "name_miss": -0.885,
+                        "second_opinion": 3.932, "threshold": 0.36, "band": (0.15, 0.8)}
+RERANK_LEXICAL_MODEL = {"intercept": 0.226, "rerank": 0.366, "type_miss": -1.647, "name_miss": -1.005, "threshold": 0.31}
+CHEAP_MODEL = {"intercept": -9.684, "cheap": 8.604, "type_miss_cheap": -2.046, "cosine": 3.1, "threshold": 0.27}
+COVERAGE_MODEL = {"intercept": -1.913, "coverage": 4.607, "threshold": 0.21}
 
 
 @dataclass(frozen=True)

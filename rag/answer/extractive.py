@@ -35,6 +35,7 @@ from rag.answer.answer_type import expected_type, holds, question_names
 from rag.answer.overview import is_overview_request, lead
 from rag.rerank import Reranker, Similarity
 from rag.text.lexical import Coverage, question_terms, terms
+from rag.text.references import without_reference_marks
 from rag.text.sentences import is_heading
 from rag.text.titles import title_topic
 from rag.types import Answer, Chunk, Citation, Hit, Query, Sentence
@@ -309,5 +310,6 @@ def compose(chosen: list[Candidate], index: SentenceIndex) -> tuple[str, list[Ci
         if c.key not in numbers:
             numbers[c.key] = len(numbers) + 1
             citations.append(citation_of(numbers[c.key], c, index))
-        parts.append(f"{c.sentence.text} [{numbers[c.key]}]")
+        # The article's own reference marks ("[2]") are left out: only ours may look like one.
+        parts.append(f"{without_reference_marks(c.sentence.text)} [{numbers[c.key]}]")
     return " ".join(parts), citations

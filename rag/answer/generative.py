@@ -37,6 +37,7 @@ from rag.answer.prompt import (FORMATS, SYSTEM_JSON, SYSTEM_TEXT, DraftStream, P
                                number_sentences, parse_reply, reply_schema, user_message)
 from rag.errors import InputError
 from rag.answer.verify import Embeds, Source, Verifier
+from rag.text.references import without_reference_marks
 from rag.types import EXTRACTIVE, GENERATIVE, Answer, Answerer, AnswerSentence, Citation, Hit, Query
 
 # Why an answer that a model was asked for is the extractive one (Answer.answerer.fallback).
@@ -142,7 +143,9 @@ class GenerativeAnswerer:
             return self._fallback(extractive, NOT_ASKED, "Retrieval found nothing that answers this, so the "
                                                          "language model was not asked.")
         ranked = self._ranker.rank(query, hits, index)
-        shown = number_sentences([(c.key, c.hit.chunk.title, c.sentence.text) for c in ranked], self.config.prompt)
+        # Without the articles' reference marks ("[2]"): the model's own [n] must be the only ones.
+        shown = number_sentences([(c.key, c.hit.chunk.title, without_reference_marks(c.sentence.text))
+                                  for c in ranked], self.config.prompt)
         # The search text differs from the question only for a follow-up (rag/conversation.py).
         context = query.text if query.text != query.asked else None
         return Asked(query, tuple(hits), index, extractive, tuple(shown), {c.key: c for c in ranked},
@@ -233,7 +236,7 @@ class GenerativeAnswerer:
 def _source(shown: Shown, c: Candidate, index: SentenceIndex) -> Source:
     vectors = index.sentence_vectors_of(c.hit.row) if c.hit.row >= 0 else None
     vector = vectors[c.index] if vectors is not None and len(vectors) > c.index else None
-    return Source(shown.n, c.sentence.text, c.hit.chunk.title, vector)
+    return Source(shown.n, without_reference_marks(c.sentence.text), c.hit.chunk.title, vector)
 
 
 def _snippet(text: str, n: int = 80) -> str:

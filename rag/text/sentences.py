@@ -1,7 +1,8 @@
 """Sentence boundaries in cleaned text, by rule.
 
 A boundary is sentence-final punctuation (. ! ? …), optionally followed by closing quotes or
-brackets, then whitespace, then something that can start a sentence (a capital, a digit, an
+brackets and by reference marks ("[1]", "[citation needed]": rag/text/references.py), then
+whitespace, then something that can start a sentence (a capital, a digit, an
 opening quote or bracket). Paragraph breaks are always boundaries, so headings and captions
 without a full stop are sentences of their own. A period after a known abbreviation or a
 single capital (an initial, "U.S.") is not a boundary when a capitalised word follows that
@@ -16,7 +17,10 @@ from __future__ import annotations
 
 import re
 
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
+from rag.text.references import MARK
+
+# Reference marks may follow the punctuation (".[1] It rises", ".[citation needed] Many").
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?i:%s)*(?=\s+[\"'“‘(\[]?[A-Z0-9])" % MARK)
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "gen", "col", "lt", "sgt", "capt",
     "gov", "sen", "rep", "rev", "hon", "pres", "vs", "etc", "no", "nos", "vol", "fig", "inc",
