@@ -45,6 +45,23 @@ def test_html_is_extracted_with_a_parser_and_mapped(tmp_path):
     _check_map(a)
 
 
+def test_an_html_table_row_is_one_line_whose_cells_cite_as_one_sentence(tmp_path):
+    from rag.cite.verify import citation_problem
+    from rag.text.sentences import split_sentences
+
+    p = tmp_path / "river.html"
+    p.write_text("<html><body><h1>Orinoco</h1><p>A river.</p><table class='infobox'>"
+                 "<tr><th>Length</th><td>2,140&nbsp;km</td></tr>\n<tr><th>Discharge</th><td>33,000 m3/s</td></tr>"
+                 "</table></body></html>", encoding="utf-8")
+    a = read_article(p, MB)
+    sentences = [(a.clean.offsets[s], a.clean.offsets[e - 1] + 1, " ".join(a.clean.text[s:e].split()))
+                 for s, e in split_sentences(a.clean.text)]
+    assert [text for _, _, text in sentences][-2:] == ["Length 2,140 km", "Discharge 33,000 m3/s"]
+    for start, end, text in sentences:
+        assert citation_problem(a.raw, start, end, text, html=True) is None, text
+    _check_map(a)
+
+
 def test_markdown_front_matter_and_heading(tmp_path):
     p = tmp_path / "note.md"
     p.write_text("---\ntitle: Field notes\npublished: 2024-01-02\n---\n# Heading\n\nBody text here.\n")

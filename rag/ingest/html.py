@@ -3,7 +3,9 @@
 The parser reports where each piece of character data starts in the raw file, so every
 character of the extracted text keeps its raw offset; an entity's character (&amp;) maps to
 the whole entity. Block elements become line breaks, so the paragraph cleaner sees the same
-shape as a text file. Scripts, styles and page chrome (nav, header, footer, aside, form)
+shape as a text file. A table row is one line, its cells apart by a space: an infobox row reads
+"Length 2,140 km", which answers "How long is the river?", where a cell per paragraph left
+"2,140 km" a sentence of its own that says not what it measures. Scripts, styles and page chrome (nav, header, footer, aside, form)
 are dropped whole. Metadata comes from <title>, <h1> and the usual <meta> tags.
 """
 
@@ -19,6 +21,7 @@ SKIP_TAGS = {"script", "style", "noscript", "template", "nav", "header", "footer
 BLOCK_TAGS = {"p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "tr",
           "table", "blockquote", "pre", "figure", "figcaption", "h1", "h2", "h3", "h4", "h5",
           "h6", "br", "hr", "body", "td", "th"}
+CELL_TAGS = {"td", "th"}  # separate words (they are in BLOCK_TAGS for that), not paragraphs
 _VOID = {"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed", "source",
          "track", "wbr"}
 _META_KEYS = {
@@ -67,8 +70,7 @@ class _Extractor(HTMLParser):
             self.in_title = True
         elif tag == "h1":
             self.in_h1 = True
-        if tag in BLOCK_TAGS and not self.skip_depth:
-            self._break()
+        self._separate(tag)
 
     def handle_endtag(self, tag: str) -> None:
         if tag in SKIP_TAGS and self.skip_depth:
@@ -77,7 +79,16 @@ class _Extractor(HTMLParser):
             self.in_title = False
         elif tag == "h1":
             self.in_h1 = False
-        if tag in BLOCK_TAGS and not self.skip_depth:
+        self._separate(tag)
+
+    def _separate(self, tag: str) -> None:
+        """What a tag adds between the words around it: a space for a table cell, a paragraph
+        break for another block element, nothing for an inline one."""
+        if self.skip_depth:
+            return
+        if tag in CELL_TAGS:
+            self.out.add_synthetic(" ", self._here())
+        elif tag in BLOCK_TAGS:
             self._break()
 
     def _text(self, text: str, raw_at: int, verbatim: bool, raw_end: int | None = None) -> None:
