@@ -105,3 +105,18 @@ def test_missing_path_is_an_input_error(tmp_path):
 
     with pytest.raises(InputError, match="no such file"):
         collect_files([tmp_path / "nope"])
+
+
+def test_a_pipe_table_row_is_a_sentence_of_its_own(tmp_path):
+    from rag.text.sentences import is_heading, split_sentences
+
+    p = tmp_path / "river.md"
+    p.write_text("# Orinoco\n\nIt is long.\n| Property | Value |\n|---|---|\n| Length | 2,140 km |\n"
+                 "| Source | Parima mountains |\nthe end of the table\n", encoding="utf-8")
+    a = read_article(p, MB)
+    sentences = [a.clean.text[s:e] for s, e in split_sentences(a.clean.text)]
+    assert sentences == ["Orinoco", "It is long.", "| Property | Value |", "|---|---|", "| Length | 2,140 km |",
+                         "| Source | Parima mountains |", "the end of the table"]
+    # A row is never taken for a heading (it may be the answer); the rule line states nothing.
+    assert [is_heading(s) for s in sentences[2:6]] == [False, True, False, False]
+    _check_map(a)

@@ -44,6 +44,7 @@ def test_a_sentence_ends_after_its_reference_marks():
     ("in its waters.[note 1]", "in its waters."),
     ("the delta.\"[a]", "the delta.\""),
     ("It was built [when?] by them [who?].", "It was built by them."),
+    ("in South America.[^1] It rises", "in South America. It rises"),  # a Markdown footnote
     # Editorial brackets in quotations and phonetic spellings are the article's words.
     ("\"the river[s] feed [his] delta\"", "\"the river[s] feed [his] delta\""),
     ("Kenya [ˈkɛɲa]", "Kenya [ˈkɛɲa]"),

@@ -5,7 +5,9 @@ What it does:
 - rejoins hard-wrapped lines into one paragraph with single spaces;
 - rejoins a sentence that a page break or dropped noise cut in two: a paragraph that ends
   without closing punctuation, followed by one that starts in lower case, is one paragraph;
-- strips stray leading/trailing spaces and collapses runs of blanks inside a line.
+- strips stray leading/trailing spaces and collapses runs of blanks inside a line;
+- keeps each row of a pipe table ("| Length | 2,140 km |", Markdown's and many text files')
+  a paragraph of its own: rows end in no full stop, so a table ran into one sentence.
 What it does not do: fix hyphenation, spelling or encoding errors. Those would need guesses,
 and a guess would make quotes that the original file does not contain. (A PDF's line-end
 hyphens are the exception, rejoined by `pdf.py` before this cleaner runs: there the page layout
@@ -23,6 +25,7 @@ from rag.ingest.noise import is_noise_line
 
 _LINE = re.compile(r"[^\n]*(?:\n|$)")
 _WORD_RUN = re.compile(r"\S+")
+_TABLE_ROW = re.compile(r"\s*\|.*\|\s*")
 # Characters that can end a paragraph; anything else means the sentence goes on.
 CLOSING = tuple(".!?:;\"'”’)]…—–")
 
@@ -54,7 +57,12 @@ def clean_paragraphs(src: MappedText) -> MappedText:
         if is_noise_line(line):
             # Noise ends nothing by itself: the words around it may be one sentence.
             continue
-        current.extend((pos + m.start(), m.group()) for m in _WORD_RUN.finditer(line))
+        words = [(pos + m.start(), m.group()) for m in _WORD_RUN.finditer(line)]
+        if _TABLE_ROW.fullmatch(line):
+            paragraphs.extend(p for p in (current, words) if p)
+            current = []
+            continue
+        current.extend(words)
     if current:
         paragraphs.append(current)
 
@@ -79,4 +87,5 @@ def clean_paragraphs(src: MappedText) -> MappedText:
 def _continues(previous: list[tuple[int, str]], nxt: list[tuple[int, str]]) -> bool:
     last_word = previous[-1][1]
     first_word = nxt[0][1]
-    return not last_word.endswith(CLOSING) and first_word[:1].islower()
+    # A table row ("... |") ends where it ends.
+    return not last_word.endswith(CLOSING + ("|",)) and first_word[:1].islower()

@@ -1,4 +1,5 @@
-"""Reference marks in article text: "[1]", "[2][3]", "[note 1]", "[citation needed]".
+"""Reference marks in article text: "[1]", "[2][3]", "[note 1]", "[citation needed]", and
+Markdown's footnote references ("[^1]").
 
 Wiki pages carry them after sentences (".[1] It rises..."). Left alone they do two kinds of
 harm. The sentence splitter saw no boundary in ".[1] It", so a whole paragraph became one
@@ -8,8 +9,8 @@ in reference marks (rag/text/sentences.py), and the text an answer shows, or a l
 reads, leaves them out (`without_reference_marks`); a citation's quote and span keep the
 article's text as it is, marks included, so it still checks against the file.
 
-Only marks of the kinds wikis use count: numbers, "note"/"nb" numbers, a single letter right
-after punctuation ("."[a]), and the inline maintenance tags ("[citation needed]", "[who?]",
+Only marks of the kinds wikis use count: numbers, "note"/"nb" numbers, Markdown footnotes
+("[^note]"), a single letter right after punctuation ("."[a]), and the inline maintenance tags ("[citation needed]", "[who?]",
 "[update]"). Editorial brackets inside quotations ("[his]", "friend[s]") and IPA are text.
 """
 
@@ -22,8 +23,8 @@ _TAGS = ("citation needed|clarification needed|verification needed|page needed|y
          "dubious|disputed|discuss|original research\\??|improper synthesis\\??|unreliable source\\??|specify|"
          "quantify|examples? needed|dead link|permanent dead link|when|who|where|which|why|how|by whom|"
          "according to whom")
-# One mark: "[12]", "[note 3]", "[nb 1]", "[citation needed]", "[who?]", or "[a]" after punctuation.
-MARK = r"\[(?:\d{1,3}|(?:note|nb|n) ?\d{1,3}|(?:%s)\??)\]|(?<=[.,;:!?\"'”’)\]])\[[a-z]\]" % _TAGS
+# One mark: "[12]", "[^1]", "[note 3]", "[nb 1]", "[citation needed]", "[who?]", or "[a]" after punctuation.
+MARK = r"\[(?:\d{1,3}|\^[\w-]{1,20}|(?:note|nb|n) ?\d{1,3}|(?:%s)\??)\]|(?<=[.,;:!?\"'”’)\]])\[[a-z]\]" % _TAGS
 _MARKS = re.compile(r"[ \t]*(?:%s)" % MARK, re.I)
 
 

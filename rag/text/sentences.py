@@ -68,7 +68,7 @@ def _add(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
         spans.append((start, end))
 
 
-_NOT_A_HEADING = re.compile(r"[.!?…,;\d]|^\s*[-*•–·+]|:\s*$")
+_NOT_A_HEADING = re.compile(r"[.!?…,;\d]|^\s*[-*•–·+|]|:\s*$")
 
 
 def is_heading(sentence: str) -> bool:
@@ -77,6 +77,10 @@ def is_heading(sentence: str) -> bool:
     topic and states nothing, so it is never an answer, though the reranker scores it high for
     any question on that topic. Kept as sentences: a short line with a number ("Height: 7,000
     km"), which may be the one place a fact is; a list ("- Antony Blinken - Lloyd Austin",
-    "Blinken, Austin"), which may be the answer to "Who attended?"; and a sentence that ends in a
-    colon, which leads into what follows ("The action and the reaction are simultaneous:")."""
+    "Blinken, Austin"), which may be the answer to "Who attended?"; a sentence that ends in a
+    colon, which leads into what follows ("The action and the reaction are simultaneous:"); and
+    a table row ("| Source | Parima mountains |"). A line with no letter or digit at all (a
+    table's "|---|---|") states nothing either."""
+    if not any(ch.isalnum() for ch in sentence):
+        return True
     return len(sentence.split()) < 8 and not _NOT_A_HEADING.search(sentence)
