@@ -61,8 +61,8 @@ _UNIT_S = {
                       r"\ban\s+hour\b|\ba\s+second\b", re.I),
     LENGTH: re.compile(_LENGTH_S, re.I),
     DURATION: re.compile(f"{_DURATION_S}|{_LENGTH_S}", re.I),
-    MONEY: re.compile(r"[$€£¥₩]|\b(?:free|dollars?|euros?|pounds?|yen|won|yuan|rubles?|roubles?|rupees?|cents?|francs?|"
-                      r"marks?|pesos?|usd|eur|gbp)\b", re.I),
+    MONEY: re.compile(r"[$€£¥₩]|\b(?:free|dollars?|euros?|pounds?|yen|won|yuan|rubles?|roubles?|rupees?|cents?|"
+                      r"francs?|marks?|pesos?|usd|eur|gbp)\b", re.I),
     FREQUENCY: re.compile(r"\b(?:times|once|twice|every|daily|weekly|monthly|annually|yearly|hourly|nightly|"
                           r"always|often|usually|rarely|seldom|never)\b|\b(?:a|per|each)\s+(?:day|week|month|year|"
                           r"decade|century|hour|minute|night|season)\b", re.I),
@@ -133,7 +133,8 @@ def main() -> None:
     print("questions whose best sentence misses the unit (natural; SQuAD answerable):")
     for r in rows:
         if r["unit_miss"] and (r["set"] == "natural" or r["y"]):
-            print(f"    {r['set']:8s} {'answerable  ' if r['y'] else 'unanswerable'} {r['question']}  <- {r['best'][:150]!r}")
+            label = "answerable  " if r["y"] else "unanswerable"
+            print(f"    {r['set']:8s} {label} {r['question']}  <- {r['best'][:150]!r}")
     print(f"\nshipped: the kind of answer alone {SHIPPED}:\n{rates_both(rows, SHIPPED)}")
     folded = ["rerank", "type_or_unit_miss", "name_miss", "cosine"]
     print(f"the unit folded into the type check {folded}:\n{rates_both(rows, folded)}")

@@ -5,8 +5,9 @@ character of the extracted text keeps its raw offset; an entity's character (&am
 the whole entity. Block elements become line breaks, so the paragraph cleaner sees the same
 shape as a text file. A table row is one line, its cells apart by a space: an infobox row reads
 "Length 2,140 km", which answers "How long is the river?", where a cell per paragraph left
-"2,140 km" a sentence of its own that says not what it measures. Scripts, styles and page chrome (nav, header, footer, aside, form)
-are dropped whole. Metadata comes from <title>, <h1> and the usual <meta> tags.
+"2,140 km" a sentence of its own that does not say what it measures. Scripts, styles and page
+chrome (nav, header, footer, aside, form) are dropped whole. Metadata comes from <title>, <h1>
+and the usual <meta> tags.
 """
 
 from __future__ import annotations

@@ -10,8 +10,9 @@ reads, leaves them out (`without_reference_marks`); a citation's quote and span 
 article's text as it is, marks included, so it still checks against the file.
 
 Only marks of the kinds wikis use count: numbers, "note"/"nb" numbers, Markdown footnotes
-("[^note]"), a single letter right after punctuation ("."[a]), and the inline maintenance tags ("[citation needed]", "[who?]",
-"[update]"). Editorial brackets inside quotations ("[his]", "friend[s]") and IPA are text.
+("[^note]"), a single letter right after punctuation ("."[a]), and the inline maintenance tags
+("[citation needed]", "[who?]", "[update]"). Editorial brackets inside quotations ("[his]",
+"friend[s]") and IPA are text.
 """
 
 from __future__ import annotations
