@@ -26,13 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import abstention_features as af  # noqa: E402
 import tune_retrieval as tr  # noqa: E402
+from rag.answer.abstain import SECOND_OPINION_MODEL  # noqa: E402
 from rag.answer.answer_type import NUMBER, holds  # noqa: E402
 from rag.rerank.bge_small import BgeSimilarity  # noqa: E402
 
-SHIPPED = ["rerank", "type_miss", "name_miss", "cosine"]
-LIMITS = {"squad": 0.07, "natural": 0.10}
-BAND = (0.15, 0.8)  # the shipped second opinion's band (rag/answer/abstain.py)
+SHIPPED, LIMITS = af.SHIPPED, af.LIMITS  # the shipped features and the false-abstention limits
+BAND = SECOND_OPINION_MODEL["band"]  # where the second opinion decides
 
 # "How fast did the missile fly?" wants a speed; a sentence that holds 7,000 kilometers and 86
 # minutes holds numbers but no speed. Only question words whose answer has a unit are listed;
