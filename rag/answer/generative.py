@@ -236,7 +236,8 @@ class GenerativeAnswerer:
 def _source(shown: Shown, c: Candidate, index: SentenceIndex) -> Source:
     vectors = index.sentence_vectors_of(c.hit.row) if c.hit.row >= 0 else None
     vector = vectors[c.index] if vectors is not None and len(vectors) > c.index else None
-    return Source(shown.n, without_reference_marks(c.sentence.text), c.hit.chunk.title, vector)
+    # The text the model read (reference marks left out), so the check is against what it saw.
+    return Source(shown.n, shown.text, c.hit.chunk.title, vector)
 
 
 def _snippet(text: str, n: int = 80) -> str:
