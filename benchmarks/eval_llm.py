@@ -4,7 +4,7 @@
     python benchmarks/eval_llm.py --tables-only --out eval-out-llm --readme README.md   # README from saved reports
     python benchmarks/eval_llm.py --fitting --out eval-out-llm-fit   # the fitting sets, for tune_generative.py
 
-Starts the model server (rag/llm_server.py: Qwen2.5-Coder-1.5B-Instruct Q4_K_M, 1 thread) unless
+Starts the model server (rag/llm_server.py: Qwen2.5-Coder-1.5B-Instruct Q4_K_M, its default threads) unless
 --llm-url names one, then runs `rag eval --llm` on the two REPORTING sets, each once:
 - the natural question set's reporting part (`eval/natural --split report`);
 - 300 SQuAD dev questions (`--limit 300 --seed 0 --holdout-docs 0.15`).
@@ -38,7 +38,7 @@ ROWS = ["n_questions", "n_unanswerable", "answer_contains_gold", "citation_suppo
         "first_draft_ms_p95", "ask_ms_p50", "ask_ms_p95"]
 
 
-def run(squad: Path, out: Path, url: str, only: list[str], fitting: bool = False) -> None:
+def run(squad: Path, out: Path, url: str, only: list[str], fitting: bool = False, threads: str = "") -> None:
     from rag.eval.report import write_report
     from rag.eval.run import evaluate
 
@@ -51,6 +51,8 @@ def run(squad: Path, out: Path, url: str, only: list[str], fitting: bool = False
         t0 = time.perf_counter()
         report = evaluate(**jobs[name], modes=("hybrid",), k=10, show_progress=True, llm=True, llm_url=url)
         table = write_report(report, out / name)
+        if threads:  # what the README block's header says the server ran with
+            (out / name / "server.txt").write_text(threads, encoding="utf-8")
         print(f"\n{SETS[name][0]} ({time.perf_counter() - t0:.0f} s)\n{table}", flush=True)
 
 
@@ -68,8 +70,10 @@ def tables(out: Path) -> str:
     if not reports:
         raise SystemExit(f"no reports in {out}; run without --tables-only first")
     cfg = next(iter(reports.values()))["config"]
+    server = out / next(iter(reports)) / "server.txt"
+    threads = server.read_text(encoding="utf-8") if server.exists() else "1 thread"  # runs before server.txt: 1
     lines = [f"`make eval-llm`, {cfg['date']}, model {cfg.get('llm', {}).get('model', '?')} "
-             f"(llama.cpp through xllamacpp, 1 thread, {cfg['versions'].get('machine', '')}), hybrid retrieval, k=10:", ""]
+             f"(llama.cpp through xllamacpp, {threads}, {cfg['versions'].get('machine', '')}), hybrid retrieval, k=10:", ""]
     head, rule = ["metric"], ["---"]
     for name, r in reports.items():
         head += [f"{name}: extractive", f"{name}: generative"]
@@ -124,7 +128,9 @@ def main() -> None:
         local = None if args.llm_url else LocalServer(model_path(args.model), alias=args.model)
         url = args.llm_url or local.start()
         try:
-            run(args.squad, args.out, url, [s.strip() for s in args.only.split(",") if s.strip()], args.fitting)
+            threads = (f"{local.threads} generation thread, {local.batch_threads} prompt-reading threads" if local
+                       else "the server's own threads")
+            run(args.squad, args.out, url, [s.strip() for s in args.only.split(",") if s.strip()], args.fitting, threads)
         finally:
             if local is not None:
                 local.stop()

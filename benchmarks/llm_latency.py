@@ -131,8 +131,10 @@ def main() -> None:
                    "chat_first_s_max": max(firsts), "chat_total_s_p50": percentile([r["chat_total_s"] for r in asked], 50),
                    "target_first_s": TARGET_FIRST_S}
         info = stamp()
+        threads = (f"{local.threads} generation thread(s), {local.batch_threads} prompt-reading" if local
+                   else "threads: the server's own")
         print(f"\nllm latency: chat with the language model ({info['date']})\n{info['machine']}; model {summary['model']}, "
-              "1 generation thread, seed article index")
+              f"{threads}, seed article index")
         print(table(rows, ["question", "chat_first_s", "chat_total_s", "answerer"]))
         print(f"\nfirst token on screen (chat): p50 {summary['chat_first_s_p50']:.2f} s, p95 "
               f"{summary['chat_first_s_p95']:.2f} s, max {summary['chat_first_s_max']:.2f} s over the {len(firsts)} questions "

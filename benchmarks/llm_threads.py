@@ -1,0 +1,97 @@
+"""llama.cpp's thread settings for the local model: first draft and whole answer, alternating.
+
+    .venv/bin/python benchmarks/llm_threads.py [--busy] [--questions 16] [--model qwen2.5-coder-1.5b]
+
+One local server per setting (rag/llm_server.py), all loaded at once; each question is asked
+through `Assistant.ask(llm=True)` of every setting in turn, the order alternating from question
+to question, so the machine's noise falls on all settings alike. A setting is (generation
+threads, prompt-reading threads); with more than one thread, llama.cpp's threads sleep at its
+barriers instead of spinning (rag/llm_server.py `run`). "first draft" is the question to the
+model's first words (`on_draft`), "whole" the verified answer. Questions: the natural set's on
+the seed article (eval/natural), over an index of seeds/. Only questions the model was asked by
+every setting count (the abstention gate answers some alone). With --busy, one CPU-bound
+process runs beside it, as another job on the same two cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from common import percentile, stamp, table  # noqa: E402
+
+SETTINGS = ((1, 1), (1, 2), (2, 2))  # (generation threads, prompt-reading threads)
+SEED_DOC = "north-korea-kursk-icbm"
+
+
+def spin_forever() -> None:
+    while True:
+        pass
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", default="qwen2.5-coder-1.5b")
+    p.add_argument("--questions", type=int, default=16)
+    p.add_argument("--busy", action="store_true", help="one CPU-bound process beside the benchmark")
+    args = p.parse_args()
+
+    from rag import Assistant
+    from rag.llm_server import LocalServer, model_path
+
+    natural = [json.loads(line) for line in (ROOT / "eval" / "natural" / "questions.jsonl").read_text().splitlines()]
+    questions = [q["question"] for q in natural if q.get("doc_id") == SEED_DOC][: args.questions]
+    work = Path(tempfile.mkdtemp(prefix="rag-llm-threads-"))
+    servers = {s: LocalServer(model_path(args.model), alias=args.model, threads=s[0], batch_threads=s[1])
+               for s in SETTINGS}
+    hog = None
+    try:
+        shutil.copytree(ROOT / "seeds", work / "corpus")
+        Assistant.open(work / "index").ingest([work / "corpus"])
+        assistants = {s: Assistant.open(work / "index", llm_url=server.start()) for s, server in servers.items()}
+        for a in assistants.values():
+            a.warm_up()
+            a.ask("What did Japan say about the missile?", llm=True)  # the instructions get cached
+        hog = multiprocessing.Process(target=spin_forever, daemon=True) if args.busy else None
+        if hog:
+            hog.start()
+        times: dict[tuple[int, int], list[tuple[float, float]]] = {s: [] for s in SETTINGS}
+        for i, q in enumerate(questions):
+            got = {}
+            for s in (SETTINGS if i % 2 == 0 else SETTINGS[::-1]):
+                t0 = time.perf_counter()
+                first: list[float] = []
+                answer = assistants[s].ask(q, llm=True, on_draft=lambda _: first or first.append(time.perf_counter() - t0))
+                got[s] = (first[0], time.perf_counter() - t0) if first else None
+            print(f"  {q[:60]!r}: " + ", ".join(f"{s}: {'-' if v is None else f'{v[0]:.2f} / {v[1]:.2f} s'}"
+                                              for s, v in got.items()), flush=True)
+            if all(v is not None for v in got.values()):
+                for s, v in got.items():
+                    times[s].append(v)
+    finally:
+        if hog:
+            hog.terminate()
+        for server in servers.values():
+            server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    info = stamp()
+    rows = [{"generation_threads": s[0], "prompt_threads": s[1], "questions": len(v),
+             "first_draft_s_p50": percentile([f for f, _ in v], 50), "first_draft_s_p95": percentile([f for f, _ in v], 95),
+             "whole_s_p50": percentile([w for _, w in v], 50)} for s, v in times.items()]
+    print(f"\nllm threads: {args.model}, seed article, settings alternating ({info['date']})\n{info['machine']}"
+          f"{'; one busy process beside it' if args.busy else ''}")
+    print(table(rows, list(rows[0])))
+
+
+if __name__ == "__main__":
+    main()
