@@ -120,3 +120,28 @@ def test_a_pipe_table_row_is_a_sentence_of_its_own(tmp_path):
     # A row is never taken for a heading (it may be the answer); the rule line states nothing.
     assert [is_heading(s) for s in sentences[2:6]] == [False, True, False, False]
     _check_map(a)
+
+
+@pytest.mark.parametrize("name, raw", [
+    ("ob.md", "# Rivers of the north\n\nThe Ob flows north to the sea\n\n## lower course and delta\n\n"
+              "the delta is 4,000 square kilometres wide.\n"),
+    ("ob.html", "<html><body><h1>Rivers of the north</h1><p>The Ob flows north to the sea</p>"
+                "<h2>lower course and delta</h2><p>the delta is 4,000 square kilometres wide.</p></body></html>"),
+])
+def test_a_heading_is_never_joined_to_its_neighbours(tmp_path, name, raw):
+    """A paragraph that ends without punctuation, then a heading in lower case: the cleaner joins
+    such paragraphs where a page break cut a sentence, but here the Markdown file holds "## "
+    between them, so a sentence across the two was a citation that failed the check (and in
+    HTML, a heading glued to a sentence)."""
+    from rag.cite.verify import citation_problem
+    from rag.text.chunking import ChunkingConfig, chunk_article
+
+    p = tmp_path / name
+    p.write_text(raw, encoding="utf-8")
+    a = read_article(p, MB)
+    sentences = [s for c in chunk_article("ob", a.title, a.clean, ChunkingConfig()) for s in c.sentences]
+    assert [s.text for s in sentences] == ["Rivers of the north", "The Ob flows north to the sea",
+                                           "lower course and delta", "the delta is 4,000 square kilometres wide."]
+    for s in sentences:
+        assert citation_problem(a.raw, s.start, s.end, s.text, html=name.endswith(".html")) is None, s.text
+    _check_map(a)

@@ -4,7 +4,8 @@ What it does:
 - drops lines that are only a URL or page furniture (see `noise.py`);
 - rejoins hard-wrapped lines into one paragraph with single spaces;
 - rejoins a sentence that a page break or dropped noise cut in two: a paragraph that ends
-  without closing punctuation, followed by one that starts in lower case, is one paragraph;
+  without closing punctuation, followed by one that starts in lower case, is one paragraph
+  (unless the extractor marked where a paragraph must start: a Markdown heading);
 - strips stray leading/trailing spaces and collapses runs of blanks inside a line;
 - keeps each row of a pipe table ("| Length | 2,140 km |", Markdown's and many text files')
   a paragraph of its own: rows end in no full stop, so a table ran into one sentence.
@@ -18,6 +19,7 @@ Paragraphs are separated by "\n\n" in the cleaned text.
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from rag.ingest.mapped import MappedBuilder, MappedText
@@ -68,7 +70,7 @@ def clean_paragraphs(src: MappedText) -> MappedText:
 
     merged: list[list[tuple[int, str]]] = []
     for para in paragraphs:
-        if merged and _continues(merged[-1], para):
+        if merged and _continues(merged[-1], para) and not _break_between(src.breaks, merged[-1], para):
             merged[-1].extend(para)
         else:
             merged.append(para)
@@ -82,6 +84,13 @@ def clean_paragraphs(src: MappedText) -> MappedText:
                 out.add_synthetic(" ", src.offsets[pos - 1] if pos else src.offsets[pos])
             out.add_mapped(word, src.offsets[pos : pos + len(word)], src.raw_ends(pos, pos + len(word)))
     return out.build()
+
+
+def _break_between(breaks: tuple[int, ...], previous: list[tuple[int, str]], nxt: list[tuple[int, str]]) -> bool:
+    """True when the extractor marked a paragraph start (a heading's, `MappedText.breaks`)
+    after the last word of `previous` and at or before the first word of `nxt`."""
+    i = bisect.bisect_right(breaks, previous[-1][0])
+    return i < len(breaks) and breaks[i] <= nxt[0][0]
 
 
 def _continues(previous: list[tuple[int, str]], nxt: list[tuple[int, str]]) -> bool:

@@ -19,6 +19,7 @@ from rag.ingest.mapped import MappedBuilder, MappedText
 
 SKIP_TAGS = {"script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
          "svg", "iframe", "button", "select"}
+HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 BLOCK_TAGS = {"p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "tr",
           "table", "blockquote", "pre", "figure", "figcaption", "h1", "h2", "h3", "h4", "h5",
           "h6", "br", "hr", "body", "td", "th"}
@@ -91,6 +92,8 @@ class _Extractor(HTMLParser):
             self.out.add_synthetic(" ", self._here())
         elif tag in BLOCK_TAGS:
             self._break()
+            if tag in HEADING_TAGS:  # a heading is joined to neither neighbour (MappedText.breaks)
+                self.out.add_break()
 
     def _text(self, text: str, raw_at: int, verbatim: bool, raw_end: int | None = None) -> None:
         if self.in_title:

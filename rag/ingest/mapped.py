@@ -18,14 +18,19 @@ class MappedText:
     # where one character replaces several raw ones (an HTML entity: "”" for "&#8221;"), so a
     # span ending in such a character ends after the whole entity. None: offsets[i] + 1 for all.
     ends: list[int] | None = None
+    # Positions in `text` where a paragraph starts that the cleaner must never join to the one
+    # before (rag/ingest/clean.py): a Markdown heading and what follows it. Between them the raw
+    # file holds markup ("## ") that a quote joined across them would contain.
+    breaks: tuple[int, ...] = ()
 
     @staticmethod
     def identity(raw: str) -> MappedText:
         return MappedText(raw, list(range(len(raw))))
 
     def slice(self, start: int, end: int) -> MappedText:
-        """Cleaned characters [start, end) with their raw offsets."""
-        return MappedText(self.text[start:end], self.offsets[start:end])
+        """Cleaned characters [start, end) with their raw offsets (and breaks)."""
+        return MappedText(self.text[start:end], self.offsets[start:end],
+                          breaks=tuple(b - start for b in self.breaks if start <= b < end))
 
     def raw_span(self, start: int, end: int) -> tuple[int, int]:
         """Raw [start, end) covering cleaned characters [start, end); end > start."""
@@ -45,6 +50,11 @@ class MappedBuilder:
         self._parts: list[str] = []
         self._offsets: list[int] = []
         self._ends: list[int] = []
+        self._breaks: list[int] = []
+
+    def add_break(self) -> None:
+        """What is added next starts a paragraph of its own (`MappedText.breaks`)."""
+        self._breaks.append(len(self._offsets))
 
     def add(self, text: str, raw_start: int) -> None:
         """Text copied verbatim from raw[raw_start : raw_start + len(text)]."""
@@ -68,4 +78,4 @@ class MappedBuilder:
         return len(self._offsets)
 
     def build(self) -> MappedText:
-        return MappedText("".join(self._parts), self._offsets, self._ends)
+        return MappedText("".join(self._parts), self._offsets, self._ends, tuple(self._breaks))

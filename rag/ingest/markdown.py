@@ -30,10 +30,14 @@ def extract_markdown(raw: str) -> tuple[MappedText, dict[str, str]]:
     pos = body_start
     for h in _HEADING.finditer(raw, body_start):
         out.add(raw[pos : h.start()], pos)
-        # A heading is a paragraph of its own, even when the file has no blank line around it.
+        # A heading is a paragraph of its own, even when the file has no blank line around it,
+        # and the cleaner joins it to neither neighbour: "... to the sea" + "## lower course"
+        # would make one sentence whose raw span holds the "##".
         out.add_synthetic("\n\n", h.start())
+        out.add_break()
         out.add(h.group(2), h.start(2))
         out.add_synthetic("\n\n", h.end())
+        out.add_break()
         if "title" not in meta and h.group(2).strip():
             meta["title"] = h.group(2).strip()
         pos = h.end()
