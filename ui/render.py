@@ -22,16 +22,13 @@ from typing import Any, Sequence
 from rag.cite.verify import citation_problem_for
 from rag.conversation import corrected_question
 from rag.ingest.formats import span_kind
-from rag.ingest.html import BLOCK_TAGS, SKIP_TAGS
+from rag.ingest.html import visible_text
 from rag.ingest.pages import body_lines, is_hyphen_break, keeps_hyphen
 from rag.types import GENERATIVE, Answer, AnswerSentence, Citation, Hit
 
 _TEMPLATE_CHARS = str.maketrans({"{": "&#123;", "}": "&#125;", "$": "&#36;", "`": "&#96;"})
 _MARKER = re.compile(r"\[(\d+)\]")
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
-_HTML_SKIPPED = re.compile(r"<(%s)\b.*?</\1\s*>|<!--.*?-->" % "|".join(sorted(SKIP_TAGS)),
-                           re.IGNORECASE | re.DOTALL)
-_HTML_TAG = re.compile(r"</?([a-zA-Z][\w-]*)[^<>]*>")
 
 CONTEXT_CHARS = 400  # at most this much text is shown on each side of a cited span
 MIN_CONTEXT_CHARS = 150  # paragraphs are added until a side shows at least this much
@@ -94,9 +91,9 @@ def html_to_text(fragment: str) -> str:
     last_open = fragment.rfind("<")
     if last_open != -1 and fragment.find(">", last_open) == -1:
         fragment = fragment[:last_open]  # the head of a tag cut at the right edge
-    fragment = _HTML_SKIPPED.sub(" ", fragment)
-    # As in the extractor: block tags separate words, inline tags (<b>, <a>) do not.
-    return html.unescape(_HTML_TAG.sub(lambda m: " " if m.group(1).lower() in BLOCK_TAGS else "", fragment))
+    # Read by the HTML reader's own rules, as the citation checker reads a span: a block tag is a
+    # line break (a paragraph break where one ends a paragraph), an inline one (<b>, <a>) nothing.
+    return visible_text(fragment)
 
 
 def paged_text(raw: str, start: int, end: int) -> str:

@@ -16,18 +16,13 @@ here instead of being trusted.
 from __future__ import annotations
 
 import re
-from html import unescape
 
 from rag.errors import RagError
 from rag.ingest.formats import raw_source, span_kind
-from rag.ingest.html import BLOCK_TAGS, SKIP_TAGS
+from rag.ingest.html import visible_text
 from rag.ingest.noise import is_noise_line
 from rag.ingest.pages import HYPHENS, body_lines, is_hyphen_break
 from rag.types import Citation
-
-_SKIPPED_ELEMENT = re.compile(r"<(%s)\b.*?</\1\s*>|<!--.*?-->" % "|".join(sorted(SKIP_TAGS)),
-                              re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"</?([a-zA-Z][\w-]*)[^>]*>")
 
 
 def citation_problem(raw: str, start: int, end: int, quote: str, html: bool = False,
@@ -46,9 +41,10 @@ def citation_problem(raw: str, start: int, end: int, quote: str, html: bool = Fa
     else:
         span = raw[start:end]
         if html:
-            span = _SKIPPED_ELEMENT.sub("", span)
-            # Block tags separate words, inline tags (<b>, <a>) do not.
-            span = unescape(_TAG.sub(lambda m: " " if m.group(1).lower() in BLOCK_TAGS else "", span))
+            # What a reader of the span sees, by the HTML reader's own rules (skipped elements,
+            # comments, entities; a line break for a block tag). Its parser, not a second set of
+            # patterns: two readings of malformed HTML ("<nav>" closed by "</script>") disagreed.
+            span = visible_text(span)
         lines = span.replace("\f", "\n").split("\n")
     kept = [line for line in lines if not is_noise_line(line)]
     if pages:

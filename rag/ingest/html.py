@@ -12,6 +12,7 @@ and the usual <meta> tags.
 
 from __future__ import annotations
 
+import re
 from html import unescape
 from html.parser import HTMLParser
 
@@ -19,6 +20,10 @@ from rag.ingest.mapped import MappedBuilder, MappedText
 
 SKIP_TAGS = {"script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
          "svg", "iframe", "button", "select"}
+# "&#" that starts no character reference. Fed as it is, html.parser stops at it and, when no ";"
+# follows anywhere, hands the rest of the file over as text, tags and all. Its "&" is fed as
+# another character of the same length (positions stay the file's), and text is taken from the file.
+_BARE_CHARREF = re.compile(r"&(?=#(?![0-9]|[xX][0-9a-fA-F]))")
 HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 BLOCK_TAGS = {"p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "tr",
           "table", "blockquote", "pre", "figure", "figcaption", "h1", "h2", "h3", "h4", "h5",
@@ -109,7 +114,8 @@ class _Extractor(HTMLParser):
             self.out.add_synthetic(text, raw_at, raw_end)
 
     def handle_data(self, data: str) -> None:
-        self._text(data, self._here(), verbatim=True)
+        at = self._here()
+        self._text(self.raw[at : at + len(data)], at, verbatim=True)  # the file's text (see _BARE_CHARREF)
 
     def handle_entityref(self, name: str) -> None:
         self._entity(f"&{name}")
@@ -119,19 +125,30 @@ class _Extractor(HTMLParser):
 
     def _entity(self, body: str) -> None:
         # The character stands for the whole entity, so a quote ending in it ends after the ";".
+        # The file's own text is unescaped, as the citation checker does: the parser also reports
+        # "&Kursk" without a ";", and an unknown entity stays as written, with no ";" added.
         start = self._here()
         end = start + len(body)
         end += self.raw.startswith(";", end)
-        self._text(unescape(body + ";"), start, verbatim=False, raw_end=end)
+        self._text(unescape(self.raw[start:end]), start, verbatim=False, raw_end=end)
 
 
 def extract_html(raw: str) -> tuple[MappedText, dict[str, str]]:
     """Return the visible text (mapped to `raw`) and metadata found in the head."""
     parser = _Extractor(raw)
-    parser.feed(raw)
+    # The space ends what html.parser would otherwise hold back at the end of its input ("&A" is
+    # an entity once something follows it); text is taken from `raw`, so the space adds nothing.
+    parser.feed(_BARE_CHARREF.sub("\x00", raw) + " ")
     parser.close()
     meta = dict(parser.meta)
     title = " ".join("".join(parser.h1_parts).split()) or " ".join("".join(parser.title_parts).split())
     if title and "title" not in meta:
         meta["title"] = title
     return parser.out.build(), meta
+
+
+def visible_text(fragment: str) -> str:
+    """The text of a piece of HTML that `extract_html` keeps, a paragraph break for each block
+    tag. The citation checker reads a cited span of an HTML file with it (rag/cite/verify.py): a
+    span starts and ends in visible text, so read alone it is read as it was in its file."""
+    return extract_html(fragment)[0].text
