@@ -5,7 +5,7 @@ What it does:
 - rejoins hard-wrapped lines into one paragraph with single spaces;
 - rejoins a sentence that a page break or dropped noise cut in two: a paragraph that ends
   without closing punctuation, followed by one that starts in lower case, is one paragraph
-  (unless the extractor marked where a paragraph must start: a Markdown heading);
+  (unless the extractor marked where a paragraph must start: a Markdown or HTML heading);
 - strips stray leading/trailing spaces and collapses runs of blanks inside a line;
 - keeps each row of a pipe table ("| Length | 2,140 km |", Markdown's and many text files')
   a paragraph of its own: rows end in no full stop, so a table ran into one sentence.

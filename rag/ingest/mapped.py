@@ -19,8 +19,8 @@ class MappedText:
     # span ending in such a character ends after the whole entity. None: offsets[i] + 1 for all.
     ends: list[int] | None = None
     # Positions in `text` where a paragraph starts that the cleaner must never join to the one
-    # before (rag/ingest/clean.py): a Markdown heading and what follows it. Between them the raw
-    # file holds markup ("## ") that a quote joined across them would contain.
+    # before (rag/ingest/clean.py): a Markdown or HTML heading and what follows it. Before a
+    # Markdown heading the raw file holds "## ", which a quote joined across them would contain.
     breaks: tuple[int, ...] = ()
 
     @staticmethod
