@@ -36,17 +36,18 @@ def citation_problem(raw: str, start: int, end: int, quote: str, html: bool = Fa
     want = " ".join(quote.split())
     if not want:
         return "empty quote"
-    if pages:
-        lines = body_lines(raw, start, end)
+    if html:
+        # What a reader of the span sees, by the HTML reader's own rules (skipped elements,
+        # comments, entities; a line break for a block tag). Its parser, not a second set of
+        # patterns: two readings of malformed HTML ("<nav>" closed by "</script>") disagreed.
+        # Noise is a property of a whole line, and the span's first and last lines are cut by
+        # it: "https://example.com/report." ending a sentence on a line that goes on is no
+        # URL-only line. They hold the quote's first and last words, so the reader kept them;
+        # only the lines between, which lie whole inside the span, may be noise.
+        lines = visible_text(raw[start:end]).replace("\f", "\n").split("\n")
+        kept = [line for i, line in enumerate(lines) if i in (0, len(lines) - 1) or not is_noise_line(line)]
     else:
-        span = raw[start:end]
-        if html:
-            # What a reader of the span sees, by the HTML reader's own rules (skipped elements,
-            # comments, entities; a line break for a block tag). Its parser, not a second set of
-            # patterns: two readings of malformed HTML ("<nav>" closed by "</script>") disagreed.
-            span = visible_text(span)
-        lines = span.replace("\f", "\n").split("\n")
-    kept = [line for line in lines if not is_noise_line(line)]
+        kept = body_lines(raw, start, end, paged=pages)
     if pages:
         ok = _joined_pattern(kept).fullmatch(want) is not None
         got = " ".join(" ".join(kept).split())

@@ -23,6 +23,8 @@ import re
 from collections import Counter
 from functools import lru_cache
 
+from rag.ingest.noise import is_noise_line
+
 PAGE_BREAK = "\f"
 EDGE_LINES = 3  # lines at the top and at the bottom of a page that may be furniture
 FURNITURE_SHARE = 0.4  # alternating odd/even headers each cover about half of the pages
@@ -86,14 +88,17 @@ def furniture_lines(raw: str) -> frozenset[int]:
     return frozenset(a for page in with_text for a, b in _edges(page, raw) if _shape(raw[a:b]) in repeated)
 
 
-def body_lines(raw: str, start: int, end: int) -> list[str]:
-    """The pieces of the lines of raw[start:end], without the lines that are page furniture."""
-    furniture = furniture_lines(raw)
+def body_lines(raw: str, start: int, end: int, paged: bool = True) -> list[str]:
+    """The pieces of the lines of raw[start:end], without the lines that are page furniture
+    (`paged`) or noise (`rag.ingest.noise`). Each line is judged whole, as the cleaner judged it,
+    not the piece of it inside the span: "https://example.com/report." ending a sentence on a
+    line that goes on is no URL-only line."""
+    furniture = furniture_lines(raw) if paged else frozenset()
     pos = max(raw.rfind("\n", 0, start), raw.rfind(PAGE_BREAK, 0, start)) + 1  # start of the first line
     out = []
     while pos < end:
         line_end = _LINE.match(raw, pos).end()
-        if pos not in furniture:
+        if pos not in furniture and not is_noise_line(raw[pos:line_end]):
             out.append(raw[max(pos, start):min(line_end, end)])
         pos = line_end + 1
     return out
