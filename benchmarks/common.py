@@ -23,6 +23,19 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQUAD = ROOT.parent / "shared" / "data" / "squad-v1.1-dev"
 DEFAULT_OUT = ROOT / "bench-out"
+SEED_DOC = "north-korea-kursk-icbm"  # the seed article's id in eval/natural
+
+
+def seed_questions() -> list[str]:
+    """The natural question set's questions on the seed article, in the file's order."""
+    rows = [json.loads(line) for line in (ROOT / "eval" / "natural" / "questions.jsonl").read_text().splitlines() if line]
+    return [r["question"] for r in rows if r.get("doc_id") == SEED_DOC]
+
+
+def spin_forever() -> None:
+    """A CPU-bound loop: run in a process beside a benchmark (--busy), as another job on the cores."""
+    while True:
+        pass
 
 
 def machine() -> str:

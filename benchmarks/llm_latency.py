@@ -29,18 +29,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import DEFAULT_OUT, percentile, stamp, table, write_json  # noqa: E402
+from common import DEFAULT_OUT, percentile, seed_questions, stamp, table, write_json  # noqa: E402
 
 TARGET_FIRST_S = 5.0
-SEED_DOC = "north-korea-kursk-icbm"
 
 
 def questions() -> list[str]:
     from ui.app import EXAMPLES
 
-    natural = [json.loads(line) for line in (ROOT / "eval" / "natural" / "questions.jsonl").read_text().splitlines()]
-    seed = [q["question"] for q in natural if q.get("doc_id") == SEED_DOC]
-    return list(dict.fromkeys(EXAMPLES + seed))
+    return list(dict.fromkeys(EXAMPLES + seed_questions()))
 
 
 def chat_event(http, fn_index: int, trigger: int, question: str) -> tuple[float | None, float, dict]:

@@ -16,7 +16,6 @@ process runs beside it, as another job on the same two cores.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import shutil
 import sys
@@ -28,15 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import percentile, stamp, table  # noqa: E402
+from common import percentile, seed_questions, spin_forever, stamp, table  # noqa: E402
 
 SETTINGS = ((1, 1), (1, 2), (2, 2))  # (generation threads, prompt-reading threads)
-SEED_DOC = "north-korea-kursk-icbm"
-
-
-def spin_forever() -> None:
-    while True:
-        pass
 
 
 def main() -> None:
@@ -49,8 +42,7 @@ def main() -> None:
     from rag import Assistant
     from rag.llm_server import LocalServer, model_path
 
-    natural = [json.loads(line) for line in (ROOT / "eval" / "natural" / "questions.jsonl").read_text().splitlines()]
-    questions = [q["question"] for q in natural if q.get("doc_id") == SEED_DOC][: args.questions]
+    questions = seed_questions()[: args.questions]
     work = Path(tempfile.mkdtemp(prefix="rag-llm-threads-"))
     servers = {s: LocalServer(model_path(args.model), alias=args.model, threads=s[0], batch_threads=s[1])
                for s in SETTINGS}
@@ -71,7 +63,7 @@ def main() -> None:
             for s in (SETTINGS if i % 2 == 0 else SETTINGS[::-1]):
                 t0 = time.perf_counter()
                 first: list[float] = []
-                answer = assistants[s].ask(q, llm=True, on_draft=lambda _: first or first.append(time.perf_counter() - t0))
+                assistants[s].ask(q, llm=True, on_draft=lambda _: first or first.append(time.perf_counter() - t0))
                 got[s] = (first[0], time.perf_counter() - t0) if first else None
             print(f"  {q[:60]!r}: " + ", ".join(f"{s}: {'-' if v is None else f'{v[0]:.2f} / {v[1]:.2f} s'}"
                                               for s, v in got.items()), flush=True)

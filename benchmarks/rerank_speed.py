@@ -17,7 +17,6 @@ With --busy, one CPU-bound process runs beside the benchmark, as another job on 
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import sys
 import tempfile
@@ -29,12 +28,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import seed_questions, spin_forever  # noqa: E402
 from rag.rerank.cross_encoder import OnnxCrossEncoder, model_dir  # noqa: E402
-
-
-def spin_forever() -> None:
-    while True:
-        pass
 
 
 def session(path: str, entries: dict[str, str], threads: int = 2):
@@ -56,13 +51,11 @@ def reranked_pairs(n: int) -> list[tuple[str, list[str]]]:
     tmp = Path(tempfile.mkdtemp(prefix="rag-rerank-speed-"))
     a = Assistant(Settings(index_dir=tmp / "index"))
     a.ingest([ROOT / "seeds"])
-    rows = [json.loads(line) for line in (ROOT / "eval/natural/questions.jsonl").read_text().splitlines() if line]
     out = []
-    for r in rows:
-        if r["doc_id"] == "north-korea-kursk-icbm" and len(out) < n:
-            q = a.query(r["question"])
-            ranked = a.answerer.rank(q, a.retriever().retrieve(q, 10), a.require_snapshot())
-            out.append((r["question"], [rerank_text(c) for c in ranked if c.rerank is not None]))
+    for question in seed_questions()[:n]:
+        q = a.query(question)
+        ranked = a.answerer.rank(q, a.retriever().retrieve(q, 10), a.require_snapshot())
+        out.append((question, [rerank_text(c) for c in ranked if c.rerank is not None]))
     return out
 
 
