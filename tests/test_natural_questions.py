@@ -53,3 +53,19 @@ def test_the_paraphrase_rule_counts_stems_and_base_forms():
     assert "3 content words" in overlap_problem("How many kilometers did it fly after being fired?", evidence)
     # Subject names are free: asking about Kursk may say "Kursk".
     assert content_words("North Korean troops in Kursk", frozenset(content_words("North Korean Kursk"))) == ["troop"]
+
+
+# eval/fresh: the same rules, on 8 SQuAD dev articles eval/natural does not use. Written after
+# every weight and threshold was chosen, and never used to choose one (README "Three question sets").
+FRESH = FOLDER.parent / "fresh"
+
+
+def test_the_fresh_set_keeps_the_same_rules_on_other_articles():
+    assert dataset_problems(FRESH) == []
+    questions = [json.loads(line) for line in (FRESH / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+                 if line.strip()]
+    answerable = [q for q in questions if q["answers"]]
+    kinds = Counter(q["kind"] for q in questions if not q["answers"])
+    assert len(answerable) >= 70 and kinds["near"] >= 10 and kinds["unrelated"] >= 10
+    assert {q["split"] for q in questions} == {"report"}
+    assert not set(load_articles(FRESH)) & set(load_articles(FOLDER))
