@@ -45,6 +45,12 @@ def test_a_sentence_ends_after_its_reference_marks():
     ("the delta.\"[a]", "the delta.\""),
     ("It was built [when?] by them [who?].", "It was built by them."),
     ("in South America.[^1] It rises", "in South America. It rises"),  # a Markdown footnote
+    # Any bracketed number or group of them: left in, each would read as a citation of ours.
+    ("completed in 1911 [1000].", "completed in 1911."),
+    ("by Marta Quell [3, 4].", "by Marta Quell."),
+    ("the river Quell [5–7] and", "the river Quell and"),
+    ("120 meters wide [ 8 ].", "120 meters wide."),
+    ("after a flood [2019].", "after a flood."),
     # Editorial brackets in quotations and phonetic spellings are the article's words.
     ("\"the river[s] feed [his] delta\"", "\"the river[s] feed [his] delta\""),
     ("Kenya [ˈkɛɲa]", "Kenya [ˈkɛɲa]"),
@@ -68,3 +74,30 @@ def test_answers_show_only_their_own_citation_markers(tmp_path, embedder):
         assert "citation needed" not in answer.answer and "[note" not in answer.answer
     answer = assistant.ask("Where does the Orinoco rise?")
     assert answer.citations[0].quote.endswith("Ocean.[2][3]") and "Ocean. [1]" in answer.answer
+
+
+ZORBLAT = ("# Zorblat Bridge\n\n"
+           "The Zorblat bridge in Kettleford was completed in 1911 [1000]. It was designed by the engineer "
+           "Marta Quell [3, 4].\n\n"
+           "The Zorblat bridge is 340 meters long and crosses the river Quell [5–7]. Its main span is 120 meters "
+           "wide [ 8 ].\n\n"
+           "The bridge was restored in 2019 after a flood [2019]. The restoration cost 12 million euros.[12][13]\n")
+
+
+def test_bracketed_numbers_of_any_form_never_show_as_markers(tmp_path, embedder):
+    """Found by review: "[1000]", "[3, 4]", "[5–7]" and "[ 8 ]" were shown in answers, where they
+    read as citations (and "[1000]" became a chat link)."""
+    (tmp_path / "zorblat.md").write_text(ZORBLAT, encoding="utf-8")
+    assistant = make_assistant(tmp_path / "index", embedder)
+    assistant.ingest([tmp_path / "zorblat.md"])
+    for question in ("When was the Zorblat bridge finished?", "Who designed the Zorblat bridge?",
+                     "How long is the Zorblat bridge?", "How wide is its main span?",
+                     "When was the bridge restored?", "Summarize the article",
+                     "How long is the bridge and who designed it?"):
+        answer = assistant.ask(question)
+        assert not answer.abstained, question
+        assert_citations_verified(answer)  # the [n] in the text are exactly the citations
+        shown = answer.answer
+        for c in answer.citations:
+            shown = shown.replace(f"[{c.n}]", "")
+        assert "[" not in shown and "]" not in shown, (question, answer.answer)

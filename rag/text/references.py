@@ -9,10 +9,12 @@ in reference marks (rag/text/sentences.py), and the text an answer shows, or a l
 reads, leaves them out (`without_reference_marks`); a citation's quote and span keep the
 article's text as it is, marks included, so it still checks against the file.
 
-Only marks of the kinds wikis use count: numbers, "note"/"nb" numbers, Markdown footnotes
-("[^note]"), a single letter right after punctuation ("."[a]), and the inline maintenance tags
-("[citation needed]", "[who?]", "[update]"). Editorial brackets inside quotations ("[his]",
-"friend[s]") and IPA are text.
+Only marks of the kinds wikis and papers use count: numbers and groups of them ("[3, 4]",
+"[5–7]", "[ 8 ]", "[1000]"), "note"/"nb" numbers, Markdown footnotes ("[^note]"), a single
+letter right after punctuation ("."[a]), and the inline maintenance tags ("[citation needed]",
+"[who?]", "[update]"). Editorial brackets inside quotations ("[his]", "friend[s]") and IPA are
+text. Any bracketed number is a mark, however many digits: a "[1000]" or "[2019]" left in an
+answer would read as, and in the chat link to, a citation it is not; the quote keeps it.
 """
 
 from __future__ import annotations
@@ -24,8 +26,11 @@ _TAGS = ("citation needed|clarification needed|verification needed|page needed|y
          "dubious|disputed|discuss|original research\\??|improper synthesis\\??|unreliable source\\??|specify|"
          "quantify|examples? needed|dead link|permanent dead link|when|who|where|which|why|how|by whom|"
          "according to whom")
-# One mark: "[12]", "[^1]", "[note 3]", "[nb 1]", "[citation needed]", "[who?]", or "[a]" after punctuation.
-MARK = r"\[(?:\d{1,3}|\^[\w-]{1,20}|(?:note|nb|n) ?\d{1,3}|(?:%s)\??)\]|(?<=[.,;:!?\"'”’)\]])\[[a-z]\]" % _TAGS
+# One mark: "[12]", "[3, 4]", "[5–7]", "[^1]", "[note 3]", "[nb 1]", "[citation needed]", "[who?]", or
+# "[a]" after punctuation.
+_NUMBERS = r"\s*\d+(?:\s*[,;–—-]\s*\d+)*\s*"
+MARK = (r"\[(?:%s|\^[\w-]{1,20}|(?:note|nb|n) ?\d{1,3}|(?:%s)\??)\]|(?<=[.,;:!?\"'”’)\]])\[[a-z]\]"
+        % (_NUMBERS, _TAGS))
 _MARKS = re.compile(r"[ \t]*(?:%s)" % MARK, re.I)
 
 
