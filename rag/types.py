@@ -142,7 +142,10 @@ class AnswerSentence:
 
     `text` is the sentence without its [n] markers. A supported sentence is part of the answer
     text and rests on `citations` (numbers of `Answer.citations`); an unsupported one is not in
-    the answer text, has no citations, and `problem` says why it was removed.
+    the answer text, has no citations, and `problem` says why it was removed. When the answer
+    fell back to the extractive one (`Answerer.fallback`), no sentence of the model is shown:
+    each keeps its verdict (`supported`, `support`), has no citations, and a supported one's
+    `problem` is "not shown (<fallback>)".
     """
 
     text: str

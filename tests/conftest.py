@@ -87,6 +87,12 @@ def assert_citations_verified(answer) -> None:
         assert f"[{c.n}]" in answer.answer
     if answer.abstained:
         assert not answer.citations
+    # A model's sentence that names citations is in the answer's text, and they are its numbers
+    # there: after a fallback to the extractive answer, a sentence of the model once kept the
+    # numbers of the discarded answer, and so named extractive citations it never rested on.
+    for s in getattr(answer, "sentences", ()):
+        if s.citations:
+            assert s.text in answer.answer and set(s.citations) <= {c.n for c in answer.citations}, s
 
 
 @pytest.fixture(scope="session")

@@ -229,8 +229,12 @@ class GenerativeAnswerer:
 
     def _fallback(self, extractive: Answer, code: str, message: str, timings: dict[str, float] | None = None,
                   trace: dict[str, Any] | None = None, sentences: tuple[AnswerSentence, ...] = ()) -> Answer:
+        """The extractive answer, saying why; the model's `sentences` are listed but not shown, so
+        none keeps citation numbers: those were numbers of the discarded answer, and the same
+        numbers name other sentences in the extractive one."""
+        hidden = tuple(replace(s, citations=(), problem=s.problem or f"not shown ({code})") for s in sentences)
         return replace(extractive, answerer=Answerer(EXTRACTIVE, self.model_id, code, message),
-                       timings_ms=timings or {}, sentences=sentences, trace=trace)
+                       timings_ms=timings or {}, sentences=hidden, trace=trace)
 
 
 def _source(shown: Shown, c: Candidate, index: SentenceIndex) -> Source:
