@@ -25,7 +25,7 @@ from rag.embed import Embedder, canonical_model_id
 from rag.errors import IndexNotFoundError, InputError, RagError
 from rag.indexer import IngestReport, Progress, ingest, remove_document
 from rag.ingest.pages import page_at
-from rag.ingest.url import FetchLimits, check_url, fetch_page, is_url
+from rag.ingest.url import FetchLimits, check_url, fetch_page, is_url, restore
 from rag.inputs import check_text
 from rag.retrieve.hybrid import Retriever, check_k, check_mode
 from rag.settings import Parts, Settings, build_parts
@@ -152,9 +152,24 @@ class Assistant:
         from remote users goes through `ingest_url`. `allow_private=False` refuses pages whose host
         is a private or local address.
         """
-        paths, unfetched = self._fetch_urls(list(paths), allow_private)
+        replaced: dict[Path, bytes | None] = {}  # stored pages a fetch overwrote, and what they held
+        paths, unfetched = self._fetch_urls(list(paths), allow_private, replaced)
         if unfetched and not paths:
             raise InputError("; ".join(unfetched))
+        current: Snapshot | None = None  # the index as it stands after this call
+        try:
+            report, current = self._ingest_locked(paths, rebuild, prune, show_progress, on_progress)
+        finally:
+            # A stored page is the file its document's citations point into: keep a new one only
+            # where the index now holds that page's text; otherwise (refused, interrupted, skipped)
+            # put the old one back, so the citations of the index as it stands still check.
+            restore({p: old for p, old in replaced.items() if not _holds_page(current, p)})
+        report.skipped[:0] = unfetched
+        return report
+
+    def _ingest_locked(self, paths: list[str | Path], rebuild: bool, prune: bool, show_progress: bool,
+                       on_progress: Progress | None) -> tuple[IngestReport, Snapshot | None]:
+        """The ingest proper, under the index lock: (what happened, the index as it now stands)."""
         with self._write_lock, self.folder.lock():
             self.folder.clean()  # what a killed writer left behind
             if rebuild:
@@ -168,12 +183,12 @@ class Assistant:
             snap, report = ingest(previous, paths, self.embedder, self.chunking, self.settings.max_bytes,
                                   prune=prune, show_progress=show_progress, on_progress=on_progress, cache=cache,
                                   new_store=self.parts.new_vector_store)
-            if snap is not None:
-                self._commit(snap)
-                del previous, cache  # the version they map may now be removed
-                self.folder.clean()
-            report.skipped[:0] = unfetched
-            return report
+            if snap is None:
+                return report, previous
+            self._commit(snap)
+            del previous, cache  # the version they map may now be removed
+            self.folder.clean()
+            return report, snap
 
     def ingest_url(self, url: Any, on_progress: Progress | None = None) -> IngestReport:
         """Fetch one web page and ingest it. Only an absolute http(s) address with a host is
@@ -190,8 +205,10 @@ class Assistant:
         """Where pages fetched by URL are stored: the index folder's `fetched/` (rag/ingest/url.py)."""
         return Path(self.folder.path) / "fetched"
 
-    def _fetch_urls(self, paths: list[str | Path], allow_private: bool) -> tuple[list[str | Path], list[str]]:
-        """`paths` with each URL replaced by its fetched page's file; the URLs that failed, one line each.
+    def _fetch_urls(self, paths: list[str | Path], allow_private: bool,
+                    replaced: dict[Path, bytes | None]) -> tuple[list[str | Path], list[str]]:
+        """`paths` with each URL replaced by its fetched page's file; the URLs that failed, one line
+        each. `replaced` receives the previous bytes of every stored file a fetch overwrote.
 
         Fetching happens before the index lock is taken: a slow server must not block other writers.
         """
@@ -204,7 +221,7 @@ class Assistant:
                 out.append(p)
                 continue
             try:
-                out.append(fetch_page(str(p), self.fetched_dir, limits))
+                out.append(fetch_page(str(p), self.fetched_dir, limits, replaced))
             except InputError as e:
                 failed.append(str(e))
         return out, failed
@@ -352,6 +369,19 @@ class Assistant:
         timings = {**answer.timings_ms, "retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000,
                    "total": (t2 - t0) * 1000}
         return replace(answer, timings_ms=timings, citations=with_pages(snap, answer.citations), asked=query.asked)
+
+
+def _holds_page(snap: Snapshot | None, stored: Path) -> bool:
+    """True when `snap` holds the fetched page whose stored file (its .html or its sidecar) is
+    `stored`, with the text that file has now."""
+    page = stored if stored.suffix == ".html" else stored.with_name(stored.name.removesuffix(".meta.json") + ".html")
+    if snap is None or not page.is_file():
+        return False
+    where = page.resolve()
+    for doc in snap.documents.values():
+        if Path(doc.source).resolve() == where:
+            return snap.raw_texts.get(doc.id) == page.read_bytes().decode("utf-8", "replace")
+    return False
 
 
 def with_pages(snap: Snapshot, citations: tuple[Citation, ...]) -> tuple[Citation, ...]:

@@ -194,3 +194,27 @@ def test_the_api_fetches_public_pages_only_unless_the_operator_allows_private_on
         assert http.get("/api/documents").json() == []
     # The person running the program may fetch any address (CLI and Python: `ingest`).
     assert assistant.ingest([f"{web}/article"]).added
+
+
+def test_a_refetch_that_is_not_committed_leaves_the_stored_page_alone(tmp_path, embedder, web):
+    """The stored page is the file a fetched document's citations point into. A re-fetch whose
+    ingest is refused (here: other chunk settings) once overwrote it anyway, and every citation of
+    that document, old and new, then failed its check (found by review)."""
+    index = tmp_path / "index"
+    assistant = make_assistant(index, embedder)
+    assert assistant.ingest([f"{web}/edited"]).added
+    [stored] = (index / "fetched").glob("*.html")
+    before = stored.read_bytes()
+    question = "How many passengers can the new boat carry?"
+    assert_citations_verified(assistant.ask(question))
+    refused = make_assistant(index, embedder, chunk_tokens=100)  # the page changed meanwhile
+    with pytest.raises(InputError, match="chunked with"):
+        refused.ingest([f"{web}/edited"])
+    assert stored.read_bytes() == before and len(list((index / "fetched").iterdir())) == 2
+    answer = make_assistant(index, embedder).ask(question)
+    assert not answer.abstained
+    assert_citations_verified(answer)  # re-reads the stored page
+    # A committed re-fetch keeps the new page, and its citations check against it.
+    assert assistant.ingest([f"{web}/edited"]).updated
+    assert stored.read_bytes() != before
+    assert_citations_verified(assistant.ask(question))

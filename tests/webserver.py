@@ -11,6 +11,7 @@ No test reaches beyond this machine. Each path is one case:
     /latin1             text/html; charset=iso-8859-1
     /menu               a page with links only, no article
     /gone               404
+    /edited             the article, edited between any two fetches (its Nth fetch says "N years")
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ find the money for a new one. Residents of Ardon Mills collected 9,000 signature
 
 MENU = """<!doctype html><html><head><title>Index</title></head><body>
 <ul><li><a href="/a">A</a></li><li><a href="/b">B</a></li></ul></body></html>"""
+
+
+_EDITS = [0]  # fetches of /edited so far
+_EDITS_LOCK = threading.Lock()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -110,6 +115,12 @@ class _Handler(BaseHTTPRequestHandler):
                        content_type="text/html; charset=iso-8859-1")
         elif path == "/menu":
             self._send(MENU.encode())
+        elif path == "/edited":
+            with _EDITS_LOCK:
+                _EDITS[0] += 1
+                n = _EDITS[0]
+            # A longer word early in the page moves every later offset, as a real edit does.
+            self._send(ARTICLE.replace("eleven years", f"{'very ' * n}many ({n}) years").encode())
         else:
             self._send(b"<html><body>not here</body></html>", status=404)
 

@@ -198,8 +198,13 @@ def page_name(url: str) -> str:
     return f"{slug or 'page'}-{hashlib.sha256(url.encode()).hexdigest()[:10]}"
 
 
-def fetch_page(url: str, folder: Path, limits: FetchLimits) -> Path:
-    """Fetch `url`, check that it has article text, store it in `folder`; the stored .html path."""
+def fetch_page(url: str, folder: Path, limits: FetchLimits,
+               replaced: dict[Path, bytes | None] | None = None) -> Path:
+    """Fetch `url`, check that it has article text, store it in `folder`; the stored .html path.
+
+    `replaced`, when given, receives the previous bytes of each file this overwrites (None for a
+    file it creates), once per file: the stored page of an indexed document is what its citations
+    point into, so an ingest that does not commit the new page puts the old one back (`restore`)."""
     page = fetch(url, limits)
     html = decode_page(page)
     name = page_name(page.url)
@@ -210,9 +215,21 @@ def fetch_page(url: str, folder: Path, limits: FetchLimits) -> Path:
     WebPageReader().extract(page.url, html, page.url)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.html"
-    _write_atomic(folder / f"{name}.meta.json", (json.dumps(meta, indent=2) + "\n").encode())
-    _write_atomic(path, html.encode("utf-8"))
+    for target, data in ((folder / f"{name}.meta.json", (json.dumps(meta, indent=2) + "\n").encode()),
+                         (path, html.encode("utf-8"))):
+        if replaced is not None and target not in replaced:
+            replaced[target] = target.read_bytes() if target.exists() else None
+        _write_atomic(target, data)
     return path
+
+
+def restore(replaced: dict[Path, bytes | None]) -> None:
+    """Put back what `fetch_page` replaced: the previous bytes, or no file where there was none."""
+    for target, data in replaced.items():
+        if data is None:
+            target.unlink(missing_ok=True)
+        else:
+            _write_atomic(target, data)
 
 
 def _write_atomic(final: Path, data: bytes) -> None:
