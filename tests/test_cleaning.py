@@ -107,6 +107,26 @@ def test_missing_path_is_an_input_error(tmp_path):
         collect_files([tmp_path / "nope"])
 
 
+def test_two_files_that_would_be_one_document_are_an_input_error(tmp_path, capsys):
+    """Found by review: `rag ingest a/report.txt b/report.txt` indexed a's and silently dropped b's."""
+    from rag.cli import main
+    from rag.ingest import collect_files
+
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "report.txt").write_text(f"The report of {folder}.\n", encoding="utf-8")
+    for given in ([tmp_path / "a" / "report.txt", tmp_path / "b" / "report.txt"], [tmp_path / "a", tmp_path / "b"]):
+        with pytest.raises(InputError, match="would both be document 'report.txt'"):
+            collect_files(given)
+    # The same file twice is one document; the folder holding both gives them distinct ids.
+    assert len(collect_files([tmp_path / "a", tmp_path / "a" / ".." / "a"])) == 1
+    assert [d for _, d in collect_files([tmp_path])] == ["a/report.txt", "b/report.txt"]
+    code = main(["ingest", str(tmp_path / "a"), str(tmp_path / "b"), "--index", str(tmp_path / "index"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "report.txt" in err and str(tmp_path / "b") in err
+    assert not (tmp_path / "index" / "CURRENT").exists()  # no index was written
+
+
 def test_a_pipe_table_row_is_a_sentence_of_its_own(tmp_path):
     from rag.text.sentences import is_heading, split_sentences
 

@@ -47,6 +47,8 @@ def collect_files(paths: list[str | Path]) -> list[tuple[Path, str]]:
     argument), or its file name (a file argument), in POSIX form. It stays the same when
     the file's content changes, so a changed file replaces its old version.
     Hidden files and folders and `*.meta.json` sidecars are not articles.
+    Two different files that would get one id (`a/report.txt` and `b/report.txt` given as files
+    or folders of one call) are an InputError naming both: one would silently replace the other.
     """
     if not paths:
         raise InputError("no paths given: name at least one file or folder to ingest")
@@ -62,7 +64,15 @@ def collect_files(paths: list[str | Path]) -> list[tuple[Path, str]]:
                 if any(part.startswith(".") for part in rel.parts):
                     continue
                 if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES:
-                    found.setdefault(rel.as_posix(), f)
+                    _add(found, rel.as_posix(), f)
         else:
-            found.setdefault(path.name, path)
+            _add(found, path.name, path)
     return sorted(((f, doc_id) for doc_id, f in found.items()), key=lambda x: x[1])
+
+
+def _add(found: dict[str, Path], doc_id: str, path: Path) -> None:
+    """Record `path` as document `doc_id`; the same file twice is once, another file is an error."""
+    other = found.setdefault(doc_id, path)
+    if other != path:
+        raise InputError(f"{other} and {path} would both be document {doc_id!r} (a document's id is its path "
+                         f"under the folder given, or its file name); rename one, or ingest a folder holding both")
