@@ -5,9 +5,10 @@
     python benchmarks/eval_llm.py --fitting --out eval-out-llm-fit   # the fitting sets, for tune_generative.py
 
 Starts the model server (rag/llm_server.py: Qwen2.5-Coder-1.5B-Instruct Q4_K_M, its default threads) unless
---llm-url names one, then runs `rag eval --llm` on the two REPORTING sets, each once:
+--llm-url names one, then runs `rag eval --llm` on the three REPORTING sets, each once:
 - the natural question set's reporting part (`eval/natural --split report`);
-- 300 SQuAD dev questions (`--limit 300 --seed 0 --holdout-docs 0.15`).
+- 300 SQuAD dev questions (`--limit 300 --seed 0 --holdout-docs 0.15`);
+- eval/fresh (natural questions on 8 other articles, written after the last fit).
 Every choice of the generative answerer was made on the fitting sets (the natural tuning part,
 SQuAD seed 1: benchmarks/tune_generative.py), never on these. Writes eval-out-llm/<set>/
 (report.json, report.md, questions.jsonl with every reply) and the README block between the
@@ -30,7 +31,9 @@ SETS = {
     "natural": ("Natural questions, reporting part", "rag eval eval/natural --split report --llm"),
     "squad": ("SQuAD dev, 300 questions (seed 0, 15% of articles held out)",
               "rag eval squad-v1.1-dev --limit 300 --seed 0 --holdout-docs 0.15 --llm"),
+    "fresh": ("Fresh natural questions (eval/fresh)", "rag eval eval/fresh --llm"),
 }
+PARAPHRASED = ("natural", "fresh")  # the sets where issue 9 asks for +0.10 answer_contains_gold
 ROWS = ["n_questions", "n_unanswerable", "answer_contains_gold", "citation_support@any", "citations_valid",
         "n_citations", "abstain_unanswerable", "false_abstain", "supported_share", "unsupported_shown",
         "generative_share", "fallback_share", "fallback_unsupported", "fallback_off_question", "fallback_declined", "fallback_timeout",
@@ -43,7 +46,8 @@ def run(squad: Path, out: Path, url: str, only: list[str], fitting: bool = False
     from rag.eval.run import evaluate
 
     jobs = {"natural": dict(dataset_path=ROOT / "eval" / "natural", split="report"),
-            "squad": dict(dataset_path=squad, limit=300, seed=0, holdout_docs=0.15)}
+            "squad": dict(dataset_path=squad, limit=300, seed=0, holdout_docs=0.15),
+            "fresh": dict(dataset_path=ROOT / "eval" / "fresh")}
     if fitting:  # the sets choices are made on (benchmarks/tune_generative.py replays these runs)
         jobs = {"natural": dict(dataset_path=ROOT / "eval" / "natural", split="tune"),
                 "squad": dict(dataset_path=squad, limit=200, seed=1, holdout_docs=0.15)}
@@ -84,13 +88,14 @@ def tables(out: Path) -> str:
         for r in reports.values():
             cells += [fmt(r["modes"]["hybrid"].get(row)), fmt(r["modes"]["hybrid+llm"].get(row))]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "Commands: " + "; ".join(f"`{SETS[n][1]}`" for n in reports) + ".", ""]
+    lines += ["", "Commands: " + "; ".join(f"`{SETS[n][1]}` ({r['config']['date'][:16]} UTC)"
+                                          for n, r in reports.items()) + ".", ""]
     lines.append("Targets (issue 9), as measured:")
     for name, r in reports.items():
         ext, gen = r["modes"]["hybrid"], r["modes"]["hybrid+llm"]
         gain = gen["answer_contains_gold"] - ext["answer_contains_gold"]
-        need = "≥ +0.10" if name == "natural" else "≥ 0"
-        ok = gain >= 0.10 - 1e-9 if name == "natural" else gain >= -1e-9
+        need = "≥ +0.10" if name in PARAPHRASED else "≥ 0"
+        ok = gain >= 0.10 - 1e-9 if name in PARAPHRASED else gain >= -1e-9
         lines.append(f"- {name}: answer_contains_gold {ext['answer_contains_gold']:.3f} → {gen['answer_contains_gold']:.3f} "
                      f"({gain:+.3f}, target {need}: {'met' if ok else 'NOT met'}); abstain_unanswerable "
                      f"{fmt(ext['abstain_unanswerable'])} → {fmt(gen['abstain_unanswerable'])} (target: no lower: "
@@ -116,7 +121,7 @@ def main() -> None:
     p.add_argument("--readme", type=Path)
     p.add_argument("--model", default="qwen2.5-coder-1.5b")
     p.add_argument("--llm-url", help="an OpenAI-compatible server to use instead of starting the local model")
-    p.add_argument("--only", default="natural,squad", help="comma-separated: natural,squad")
+    p.add_argument("--only", default="natural,squad,fresh", help="comma-separated: natural,squad,fresh")
     p.add_argument("--tables-only", action="store_true", help="only (re)write the README block from saved reports")
     p.add_argument("--fitting", action="store_true",
                    help="run the FITTING sets instead (natural tuning part, 200 SQuAD seed-1 questions), for "
