@@ -55,6 +55,7 @@ def check_history(history: Any) -> list[Any]:
                     raise InputError(f"history turn {i} is {len(text):,} characters long; "
                                      f"the limit is {MAX_TURN_CHARS:,}")
                 check_text(text, f"history turn {i}")
+    previous_questions(history)  # raises for a turn of the wrong shape, as `ask` would later
     return list(history)
 
 

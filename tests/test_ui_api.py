@@ -102,6 +102,9 @@ def test_search_returns_hits(server):
     ("/api/ask", {}, 422, "question"),
     ("/api/ask", {"question": "x" * 5000}, 400, "limit"),
     ("/api/ask", {"question": MISSILE_Q, "history": [42]}, 400, "history"),
+    # Streaming checks first too (a bad history was once an error event in a 200 stream).
+    ("/api/ask", {"question": MISSILE_Q, "history": [42], "stream": True}, 400, "history"),
+    ("/api/ask", {"question": MISSILE_Q, "history": [[1, 2]], "stream": True}, 400, "history"),
     ("/api/search", {"query": ""}, 400, "query is empty"),
 ])
 def test_bad_requests_get_a_json_error_and_change_nothing(server, path, body, status, words):
