@@ -31,6 +31,7 @@ composed of (rag/assistant.py); each part can also be passed in instead.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -95,7 +96,13 @@ class Settings:
 
     @property
     def max_bytes(self) -> int:
-        return int(self.max_file_mb * 1_000_000)
+        """The file size limit in bytes; InputError unless `max_file_mb` is a positive finite number
+        ("nan" and "inf" parse as floats, and -1 would skip every file as "over the limit")."""
+        mb = self.max_file_mb
+        if not (isinstance(mb, (int, float)) and math.isfinite(mb) and mb > 0):
+            raise InputError(f"the file size limit (--max-file-mb, RAG_MAX_FILE_MB) must be a positive number "
+                             f"of megabytes, got {mb!r}")
+        return int(mb * 1_000_000)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

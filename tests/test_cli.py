@@ -78,6 +78,51 @@ def test_missing_index_and_unreadable_path(tmp_path, capsys):
     assert not (tmp_path / "i" / "CURRENT").exists()
 
 
+def test_inputs_that_were_tracebacks_are_one_line_and_exit_2(cli_index, tmp_path, capsys, monkeypatch):
+    """Found by review: each of these raised a Python exception instead of saying what is wrong."""
+    import socket
+
+    index, corpus = cli_index
+
+    def one_line_error(argv: list[str], needle: str) -> None:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert needle in err and len(err.strip().splitlines()) == 1, (argv, err)
+
+    for mb in ("nan", "inf", "-1", "0"):
+        one_line_error(["ingest", str(corpus), "--index", str(tmp_path / "i"), "--max-file-mb", mb, "--quiet"],
+                       "must be a positive number of megabytes")
+    monkeypatch.setenv("RAG_MAX_FILE_MB", "inf")
+    one_line_error(["ingest", str(corpus), "--index", str(tmp_path / "i"), "--quiet"], "RAG_MAX_FILE_MB")
+    monkeypatch.delenv("RAG_MAX_FILE_MB")
+    assert not (tmp_path / "i" / "CURRENT").exists()
+
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("x", encoding="utf-8")
+    for argv in (["ask", "troops?"], ["ingest", str(corpus)], ["stats"], ["serve"]):
+        one_line_error(argv + ["--index", str(a_file)], "is a file, not an index folder")
+    assert a_file.read_text(encoding="utf-8") == "x"
+
+    one_line_error(["serve", "--index", str(index), "--port", "99999"], "--port must be a number from 1 to 65535")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        one_line_error(["serve", "--index", str(index), "--port", str(port)], f"cannot listen on 127.0.0.1:{port}")
+
+
+def test_an_unreadable_sidecar_skips_its_file(tmp_path, capsys):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("The bridge is 340 meters long.\n", encoding="utf-8")
+    assert main(["ingest", str(corpus), "--index", str(tmp_path / "i"), "--quiet"]) == 0
+    (corpus / "a.meta.json").symlink_to("/proc/self/mem")  # a file whose reading fails, also as root
+    capsys.readouterr()
+    assert main(["ingest", str(corpus), "--index", str(tmp_path / "i"), "--quiet"]) == 2
+    assert "unreadable metadata sidecar" in capsys.readouterr().err
+    assert main(["ask", "How long is the bridge?", "--index", str(tmp_path / "i")]) == 0  # the index is as it was
+
+
 def test_eval_errors_exit_2(tmp_path, capsys):
     assert main(["eval", str(tmp_path / "no-such-set"), "--quiet"]) == 2
     assert "no such dataset" in capsys.readouterr().err

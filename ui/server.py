@@ -118,6 +118,7 @@ def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860) -> No
 
     credentials = credentials_from_env()
     check_bind(host, credentials)
+    check_port(host, port)
     app = create_app(assistant, credentials=credentials, max_questions=max_questions_from_env())
     # Load the index and the model now, so the first question is not the slow one.
     if assistant.snapshot is not None:
@@ -165,6 +166,22 @@ class ServerThread:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def check_port(host: str, port: Any) -> None:
+    """InputError unless `port` is one this server can listen on now: checked before the models
+    load and the address is printed (else --port 99999 was a traceback, and a port in use was
+    uvicorn's message after "chat at http://..." had been printed)."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise InputError(f"--port must be a number from 1 to 65535, got {port!r}")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            raise InputError(f"cannot listen on {host}:{port}: {e.strerror or e} (another server there? "
+                             "choose another --port)") from None
 
 
 def free_port(host: str = "127.0.0.1") -> int:

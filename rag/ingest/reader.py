@@ -44,7 +44,10 @@ def content_hash(path: Path, data: bytes) -> str:
     h = hashlib.sha256(data)
     meta = sidecar_path(path)
     if meta.is_file():
-        h.update(b"\x00meta\x00" + meta.read_bytes())
+        try:
+            h.update(b"\x00meta\x00" + meta.read_bytes())
+        except OSError as e:  # a skipped file, as read_sidecar says it, not a traceback
+            raise InputError(f"{meta}: unreadable metadata sidecar: {e.strerror or e}") from None
     version = reader_for(path).version
     if version:
         h.update(b"\x00reader\x00" + version.encode())

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError
+from rag.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError, InputError
 from rag.store.chunk_table import ChunkTable
 from rag.store.lexical import load_lexical
 from rag.store.sentence_terms import load_sentence_terms
@@ -53,6 +53,10 @@ class IndexFolder:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path).expanduser().resolve()
+        if self.path.exists() and not self.path.is_dir():
+            # Else each command fails its own way on it (NotADirectoryError, FileExistsError).
+            raise InputError(f"{self.path} is a file, not an index folder; name a folder with --index "
+                             "(RAG_INDEX): a new one is created by `rag ingest`")
 
     def current_version(self) -> Path | None:
         pointer = self.path / "CURRENT"
