@@ -151,6 +151,10 @@ def test_openai_compatible_errors(llm_app):
     assert r.status_code == 400 and "last message" in r.json()["error"]
     r = llm_app.http.post("/v1/chat/completions", json={"model": "rag"})
     assert r.status_code == 422 and "messages" in r.json()["error"]
+    for text in (None, ["a"], 5):  # was asked as the question "None", "['a']", "5"
+        r = llm_app.http.post("/v1/chat/completions", json={"model": "rag", "messages": [
+            {"role": "user", "content": [{"type": "text", "text": text}]}]})
+        assert r.status_code == 400 and "must be a string" in r.json()["error"], (text, r.text)
 
 
 def test_follow_up_through_the_openai_endpoint_uses_the_history(llm_app):

@@ -67,7 +67,11 @@ def message_text(m: ChatMessage) -> str:
     if isinstance(m.content, str):
         return m.content
     if isinstance(m.content, list):
-        return "\n".join(str(p.get("text", "")) for p in m.content if isinstance(p, dict) and p.get("type") == "text")
+        texts = [p.get("text") for p in m.content if isinstance(p, dict) and p.get("type") == "text"]
+        bad = [t for t in texts if not isinstance(t, str)]
+        if bad:  # else str() made the question "None" or "['a']"
+            raise InputError(f"a text content part's \"text\" must be a string, got {type(bad[0]).__name__}")
+        return "\n".join(texts)
     return ""
 
 
