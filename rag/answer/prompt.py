@@ -198,13 +198,19 @@ def parse_reply(text: str) -> Reply:
             merged[-1] = Claim(merged[-1].text, tuple(dict.fromkeys(merged[-1].cites + numbers)))
             sentence = sentence[lead.end():]
         cites = tuple(int(n) for m in _MARKERS.finditer(sentence) for n in _MARKER_NUMBERS.findall(m.group(1)))
-        words = " ".join(_MARKERS.sub(" ", sentence).split())
-        words = re.sub(r"\s+([.,;:!?])", r"\1", words)
+        words = _without_markers(sentence)
         if any(ch.isalnum() for ch in words):
             merged.append(Claim(words, tuple(dict.fromkeys(cites))))
         elif merged:  # a line of markers only
             merged[-1] = Claim(merged[-1].text, tuple(dict.fromkeys(merged[-1].cites + cites)))
     return Reply(tuple(merged), declined=False, structured=False)
+
+
+def _without_markers(text: str) -> str:
+    """`text` without [n] markers, and without the space a marker left before punctuation
+    ("... kilometers [1]." -> "... kilometers.")."""
+    words = " ".join(_MARKERS.sub(" ", text).split())
+    return re.sub(r"\s+([.,;:!?])", r"\1", words)
 
 
 def _parse_json(text: str) -> Reply | None:
@@ -228,7 +234,7 @@ def _parse_json(text: str) -> Reply | None:
             continue
         raw_cites = item.get("cites") if isinstance(item.get("cites"), list) else []
         cites = tuple(dict.fromkeys(c for c in raw_cites if isinstance(c, int) and not isinstance(c, bool)))
-        words = " ".join(_MARKERS.sub(" ", item["text"]).split())
+        words = _without_markers(item["text"])
         # Markers the model also wrote into the text count as citations too.
         cites += tuple(int(n) for m in _MARKERS.finditer(item["text"]) for n in _MARKER_NUMBERS.findall(m.group(1))
                        if int(n) not in cites)
