@@ -210,6 +210,8 @@ def test_the_extractive_answer_is_unchanged_and_marked(seed_assistant):
     ('{"sentences": [{"text": "It flew.", "cites": [2]}, {"text": "It we', [("It flew.", (2,))]),
     # A marker before the full stop in JSON text left "far ." (found by review).
     ('{"sentences": [{"text": "It flew far [1].", "cites": [1]}]}', [("It flew far.", (1,))]),
+    # A range of sentences is each of them, not the numbers 1 and 3 claimed as facts.
+    ("It flew far [1-3]. It fell [2–4][6].", [("It flew far.", (1, 2, 3)), ("It fell.", (2, 3, 4, 6))]),
 ])
 def test_replies_are_read_as_claims(text, claims):
     assert [(c.text, c.cites) for c in parse_reply(text).claims] == claims

@@ -157,9 +157,23 @@ def reply_schema(m: int) -> dict[str, Any]:
     }
 
 
-_MARKERS = re.compile(r"\s*((?:\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]\s*)+)")
+# "[2]", "[1, 3]", "[1][3]", and ranges "[1-3]" (read as 1, 2, 3): a range once stayed in the
+# sentence, and its numbers were checked as facts the sentence claims.
+_GROUP = r"\[\s*\d+(?:\s*[,;–-]\s*\d+)*\s*\]"
+_MARKERS = re.compile(r"\s*((?:%s\s*)+)" % _GROUP)
 _MARKER_NUMBERS = re.compile(r"\d+")
-_LEADING_MARKERS = re.compile(r"^\s*(?:\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]\s*)+")
+_MARKER_ITEMS = re.compile(r"(\d+)(?:\s*[–-]\s*(\d+))?")
+_LEADING_MARKERS = re.compile(r"^\s*(?:%s\s*)+" % _GROUP)
+MAX_RANGE = 10  # a wider "range" is not a list of sentences: only its two ends are read
+
+
+def _marker_numbers(markers: str) -> tuple[int, ...]:
+    """The sentence numbers of a run of markers, ranges expanded: "[1-3][5]" -> (1, 2, 3, 5)."""
+    out: list[int] = []
+    for m in _MARKER_ITEMS.finditer(markers):
+        first, last = int(m.group(1)), int(m.group(2) or m.group(1))
+        out += range(first, last + 1) if 0 <= last - first <= MAX_RANGE else (first, last)
+    return tuple(out)
 _DECLINE = re.compile(
     r"\b(?:do|does|did|can|could)(?:\s+not|n't)\s+(?:say|mention|state|specify|provide|give|contain|answer|include|"
     r"tell|indicate|be determined|be answered)\b|\bno (?:information|mention|answer)\b|"
@@ -194,10 +208,10 @@ def parse_reply(text: str) -> Reply:
         sentence = stripped[start:end]
         lead = _LEADING_MARKERS.match(sentence)
         if lead and merged:
-            numbers = tuple(int(n) for n in _MARKER_NUMBERS.findall(lead.group(0)))
+            numbers = _marker_numbers(lead.group(0))
             merged[-1] = Claim(merged[-1].text, tuple(dict.fromkeys(merged[-1].cites + numbers)))
             sentence = sentence[lead.end():]
-        cites = tuple(int(n) for m in _MARKERS.finditer(sentence) for n in _MARKER_NUMBERS.findall(m.group(1)))
+        cites = tuple(n for m in _MARKERS.finditer(sentence) for n in _marker_numbers(m.group(1)))
         words = _without_markers(sentence)
         if any(ch.isalnum() for ch in words):
             merged.append(Claim(words, tuple(dict.fromkeys(cites))))
@@ -236,8 +250,8 @@ def _parse_json(text: str) -> Reply | None:
         cites = tuple(dict.fromkeys(c for c in raw_cites if isinstance(c, int) and not isinstance(c, bool)))
         words = _without_markers(item["text"])
         # Markers the model also wrote into the text count as citations too.
-        cites += tuple(int(n) for m in _MARKERS.finditer(item["text"]) for n in _MARKER_NUMBERS.findall(m.group(1))
-                       if int(n) not in cites)
+        cites += tuple(n for m in _MARKERS.finditer(item["text"]) for n in _marker_numbers(m.group(1))
+                       if n not in cites)
         if any(ch.isalnum() for ch in words):
             claims.append(Claim(words, cites))
     return Reply(tuple(claims), declined=not claims, structured=True)
