@@ -147,3 +147,66 @@ def test_plain_jsonl_against_an_existing_index(tiny_dataset, tmp_path, embedder)
     plain.write_text("not json\n")
     with pytest.raises(InputError, match="not a question line"):
         evaluate(plain, tmp_path / "idx", embedder=embedder)
+
+
+# -- found by review (each failed before its fix) ---------------------------------------------
+def test_unmeasured_rates_are_none_not_zero():
+    rows = [{"answerable": True, "rank": 2, "support": [True], "citations_valid": [True], "abstained": False,
+             "contains_gold": True, "ms": 10.0}]
+    m = ModeResult("hybrid", rows, k=3).metrics()  # 3 hits retrieved: hit@5 and hit@10 are not known
+    assert m["hit@1"] == 0.0 and m["hit@3"] == 1.0
+    assert m["hit@5"] is None and m["hit@10"] is None and m["mrr@10"] is None
+    unanswerable = [{"answerable": False, "rank": None, "support": [], "citations_valid": [], "abstained": True,
+                     "contains_gold": False, "ms": 10.0}]
+    m = ModeResult("hybrid", unanswerable).metrics()  # no answerable question: nothing to rate
+    assert m["abstain_unanswerable"] == 1.0
+    for key in ("hit@1", "mrr@10", "citation_support@1", "answer_contains_gold", "false_abstain"):
+        assert m[key] is None, key
+
+
+def test_an_answer_that_normalises_to_nothing_is_never_found():
+    q = Question("1", "What?", ("The",), None, ())
+    answer = _answer([_chunk("a.txt", 0, 36)], [("a.txt", 0, 18)])
+    assert hit_rank(q, answer) is None and citation_supports(q, answer) == [False]
+
+
+def test_plain_files_are_read_as_documented(tiny_dataset, tmp_path, embedder):
+    evaluate(tiny_dataset, tmp_path / "idx", embedder=embedder, k=5)
+    plain = tmp_path / "mine.jsonl"
+    plain.write_text(json.dumps({"question": "How high is Mount Gamma?", "answers": "3,200 metres"}) + "\n")
+    with pytest.raises(InputError, match="list of strings"):  # was split into characters
+        evaluate(plain, tmp_path / "idx", embedder=embedder)
+    # answer_start without doc_id: the offsets name no file, so the answer string decides.
+    start = ARTICLES["Mountains"].index("3,200 metres")
+    plain.write_text(json.dumps({"question": "How high is Mount Gamma?", "answers": ["3,200 metres"],
+                                 "answer_start": [start]}) + "\n")
+    assert evaluate(plain, tmp_path / "idx", embedder=embedder, k=5)["modes"]["hybrid"]["hit@5"] == 1.0
+    plain.write_text("\n")
+    with pytest.raises(InputError, match="no questions"):
+        evaluate(plain, tmp_path / "idx", embedder=embedder)
+
+
+def test_eval_never_prunes_an_index_it_did_not_make(tiny_dataset, tmp_path, embedder):
+    from conftest import make_assistant
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("The harbour master is Oren Vasquez.\n", encoding="utf-8")
+    assistant = make_assistant(tmp_path / "my-index", embedder)
+    assistant.ingest([mine])
+    with pytest.raises(InputError, match="did not make"):
+        evaluate(tiny_dataset, tmp_path / "my-index", embedder=embedder)
+    assert list(make_assistant(tmp_path / "my-index", embedder).require_snapshot().documents) == ["notes.txt"]
+
+
+def test_an_article_edited_in_place_is_indexed_again_and_modes_run_once(tiny_dataset, tmp_path, embedder):
+    first = evaluate(tiny_dataset, tmp_path / "idx", embedder=embedder, k=5)
+    assert first["modes"]["hybrid"]["answer_contains_gold"] == 1.0
+    # Same size, other text: "1931" -> "1932", and the gold answer with it.
+    path = tiny_dataset / "articles" / "Mountains.txt"
+    path.write_text(path.read_text().replace("1931", "1932"))
+    lines = (tiny_dataset / "questions.jsonl").read_text().replace('"1931"', '"1932"')
+    (tiny_dataset / "questions.jsonl").write_text(lines)
+    again = evaluate(tiny_dataset, tmp_path / "idx", embedder=embedder, k=5, modes=("hybrid", "hybrid"))
+    assert again["modes"]["hybrid"]["answer_contains_gold"] == 1.0
+    assert again["config"]["modes"] == ["hybrid"] and len(again["rows"]["hybrid"]) == 6

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import filecmp
 import json
 import random
 import shutil
@@ -89,7 +90,8 @@ def load_folder(folder: Path, holdout: float, seed: int, workdir: Path, split: s
         if a["id"] in held:
             continue
         dst = workdir / src.name
-        if not dst.exists() or dst.stat().st_size != src.stat().st_size:
+        # Bytes, not sizes: an article edited in place ("1871" -> "1872") keeps its size.
+        if not dst.exists() or not filecmp.cmp(src, dst, shallow=False):
             shutil.copyfile(src, dst)
         meta = workdir / (dst.stem + ".meta.json")
         meta_text = json.dumps({"title": a.get("title") or a["id"]}) + "\n"
@@ -118,9 +120,13 @@ def load_plain(path: Path) -> Dataset:
             continue
         try:
             q = json.loads(line)
-            answers = tuple(q.get("answers") or ())
-            spans = _spans(q)
-            questions.append(Question(str(q.get("id", i)), q["question"], answers, q.get("doc_id"), spans,
+            answers = q.get("answers") or []
+            if not isinstance(q["question"], str) or not isinstance(answers, list) or \
+                    not all(isinstance(a, str) for a in answers):
+                raise TypeError('"question" must be a string and "answers" a list of strings')
+            # Offsets without a doc_id do not say which file they are in: the answer string decides.
+            spans = _spans(q) if q.get("doc_id") is not None else ()
+            questions.append(Question(str(q.get("id", i)), q["question"], tuple(answers), q.get("doc_id"), spans,
                                       answerable=bool(answers)))
         except (json.JSONDecodeError, KeyError, TypeError) as e:
             raise InputError(f"{path}:{i + 1}: not a question line ({e}); expected "

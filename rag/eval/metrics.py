@@ -35,6 +35,13 @@ def _covers(start: int, end: int, spans: tuple[tuple[int, int], ...]) -> bool:
     return any(start <= s and e <= end for s, e in spans)
 
 
+def holds_gold(q: Question, text: str) -> bool:
+    """True when `text` holds one of `q`'s answers, both normalised. An answer that normalises to
+    nothing ("The") holds nowhere: "" is inside every text."""
+    text = normalize_answer(text)
+    return bool(text) and any(gold in text for gold in map(normalize_answer, q.answers) if gold)
+
+
 def hit_rank(q: Question, answer: Answer) -> int | None:
     """1-based rank of the first hit that holds a gold answer, or None."""
     for h in answer.hits:
@@ -42,8 +49,7 @@ def hit_rank(q: Question, answer: Answer) -> int | None:
         if q.spans:
             if c.doc_id == q.doc_id and _covers(c.start, c.end, q.spans):
                 return h.rank
-        elif (q.doc_id is None or c.doc_id == q.doc_id) and any(
-                normalize_answer(a) in normalize_answer(c.text) for a in q.answers):
+        elif (q.doc_id is None or c.doc_id == q.doc_id) and holds_gold(q, c.text):
             return h.rank
     return None
 
@@ -54,8 +60,7 @@ def citation_supports(q: Question, answer: Answer) -> list[bool]:
         if q.spans:
             out.append(c.doc_id == q.doc_id and _covers(c.start, c.end, q.spans))
         else:
-            out.append((q.doc_id is None or c.doc_id == q.doc_id)
-                       and any(normalize_answer(a) in normalize_answer(c.quote) for a in q.answers))
+            out.append((q.doc_id is None or c.doc_id == q.doc_id) and holds_gold(q, c.quote))
     return out
 
 
@@ -63,8 +68,11 @@ def citation_supports(q: Question, answer: Answer) -> list[bool]:
 class ModeResult:
     mode: str
     rows: list[dict[str, Any]] = field(default_factory=list)
+    k: int = 10  # hits retrieved per question: hit@K for a larger K is not measured (None)
 
     def metrics(self) -> dict[str, Any]:
+        """The aggregates; a rate over answerable (unanswerable) questions is None when the run
+        has none, and hit@K (mrr@10) None when fewer than K (10) hits were retrieved."""
         ans = [r for r in self.rows if r["answerable"]]
         una = [r for r in self.rows if not r["answerable"]]
         n = max(1, len(ans))
@@ -88,6 +96,11 @@ class ModeResult:
         m["ask_ms_p95"] = float(np.percentile(lat, 95))
         if any("answerer" in r for r in self.rows):
             m.update(generative_metrics(self.rows))
+        unmeasured = [f"hit@{k}" for k in KS if k > self.k] + (["mrr@10"] if self.k < 10 else [])
+        if not ans:
+            unmeasured += [f"hit@{k}" for k in KS] + ["mrr@10", "citation_support@1", "citation_support@any",
+                                                       "answer_contains_gold", "false_abstain"]
+        m.update(dict.fromkeys(unmeasured))
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in m.items()}
 
 

@@ -46,10 +46,11 @@ def write_report(report: dict[str, Any], out: Path, worst: int = 15) -> str:
         misses = [r for r in rows if r["answerable"] and (r["rank"] is None or r["rank"] > 1)][:worst]
         md += [f"## Worst misses ({mode}): gold passage not ranked first\n",
                "| question | expected | got (first citation) | gold rank |", "|---|---|---|---|"]
+        beyond = f">{cfg.get('k', max(KS))}"  # not among the hits retrieved
         for r in misses:
             got = "(abstained)" if r["abstained"] else (r["first_citation"] or "")[:160]
             md.append(f"| {_cell(r['question'])} | {_cell(r['answers'][0] if r['answers'] else '')} | "
-                      f"{_cell(got)} | {r['rank'] or '>10'} |")
+                      f"{_cell(got)} | {r['rank'] or beyond} |")
         wrong_abstain = [r for r in rows if not r["answerable"] and not r["abstained"]][:5]
         if wrong_abstain:
             md += ["", f"Unanswerable but answered ({mode}):", ""]
@@ -74,7 +75,7 @@ def _plots(report: dict[str, Any], out: Path) -> None:
     fig, ax = plt.subplots(figsize=(6, 4))
     for mode, rows in report["rows"].items():
         ans = [r for r in rows if r["answerable"]]
-        ks = list(range(1, max(KS) + 1))
+        ks = list(range(1, min(max(KS), report["config"].get("k", max(KS))) + 1))  # only what was retrieved
         ys = [sum(1 for r in ans if r["rank"] is not None and r["rank"] <= k) / max(1, len(ans)) for k in ks]
         ax.plot(ks, ys, marker="o", label=mode)
     ax.set_xlabel("k")

@@ -10,7 +10,8 @@ from typing import Any
 from rag.cite.verify import citation_problem_for
 from rag.errors import IndexMismatchError, InputError
 from rag.eval.datasets import Dataset, Question, load_folder, load_plain, sample
-from rag.eval.metrics import ModeResult, citation_supports, hit_rank, normalize_answer
+from rag.eval.metrics import ModeResult, citation_supports, hit_rank, holds_gold
+from rag.store import IndexFolder
 
 
 def run_questions(assistant, questions: list[Question], mode: str, k: int, show_progress: bool,
@@ -18,7 +19,7 @@ def run_questions(assistant, questions: list[Question], mode: str, k: int, show_
     """Ask every question in `mode`; with `llm`, through the generative answerer (the result is
     named "<mode>+llm")."""
     snap = assistant.require_snapshot()
-    result = ModeResult(f"{mode}+llm" if llm else mode)
+    result = ModeResult(f"{mode}+llm" if llm else mode, k=k)
     # Every mode pays for its own query embeddings, or later modes would time a cache.
     assistant.embedder.clear_cache()
     items = questions
@@ -37,14 +38,13 @@ def run_questions(assistant, questions: list[Question], mode: str, k: int, show_
         answer = assistant.ask(q.question, k=k, mode=mode, llm=llm, on_draft=on_draft if llm else None)
         ms = (time.perf_counter() - t0) * 1000
         valid = [citation_problem_for(c, snap.raw_texts[c.doc_id]) is None for c in answer.citations]
-        text = normalize_answer(answer.answer) if not answer.abstained else ""
         result.rows.append({
             "id": q.id, "question": q.question, "answers": list(q.answers), "doc_id": q.doc_id,
             "answerable": q.answerable, "rank": hit_rank(q, answer) if q.answerable else None,
             "support": citation_supports(q, answer) if q.answerable else [],
             "citations_valid": valid, "citation_pages": [c.page for c in answer.citations],
             "abstained": answer.abstained, "confidence": answer.confidence,
-            "contains_gold": bool(text) and any(normalize_answer(a) in text for a in q.answers if normalize_answer(a)),
+            "contains_gold": not answer.abstained and holds_gold(q, answer.answer),
             "answer": answer.answer, "ms": ms,
             "first_citation": answer.citations[0].quote if answer.citations else None,
             **(_generative_row(answer, q, first[0] if first else None) if llm else {}),
@@ -92,7 +92,13 @@ def prepare(dataset_path: str | Path, index_dir: str | Path | None = None, holdo
     if path.is_dir():
         tag = f"{path.resolve().name}-h{holdout_docs:g}-s{seed if holdout_docs else 0}"
         index_dir = Path(index_dir) if index_dir else Path("build") / f"eval-index-{tag}"
-        dataset = load_folder(path, holdout_docs, seed, Path(f"{index_dir}.articles"), split)
+        articles = Path(f"{index_dir}.articles")  # the copies eval indexes; beside every index it made
+        if IndexFolder(index_dir).exists() and not articles.is_dir():
+            # Its index is a cache that eval prunes to the set's articles: never someone's own index.
+            raise InputError(f"{index_dir} is an index that rag eval did not make, and evaluating a question "
+                             f"folder would remove every document that is not one of its articles; name a new "
+                             f"folder with --index, or leave it out")
+        dataset = load_folder(path, holdout_docs, seed, articles, split)
     else:
         if index_dir is None:
             raise InputError("a plain question file needs --index DIR (the index to ask)")
@@ -130,9 +136,12 @@ def evaluate(dataset_path: str | Path, index_dir: str | Path | None = None, limi
     for m in modes:
         if m not in MODES:
             raise InputError(f"unknown mode {m!r} in --modes; use {','.join(MODES)}")
+    modes = tuple(dict.fromkeys(modes))  # "hybrid,hybrid" is one run
     prepared = prepare(dataset_path, index_dir, holdout_docs, seed, split, show_progress, embedder, **settings)
     assistant, dataset = prepared.assistant, prepared.dataset
     questions = sample(dataset.questions, limit, seed)
+    if not questions:
+        raise InputError(f"{dataset_path}: no questions to ask" + (f" in split {split!r}" if split else ""))
     assistant.warm_up()
     assistant.ask(questions[0].question, k=k)  # warm-up: model load is not question latency
     if llm:
