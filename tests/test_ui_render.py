@@ -73,6 +73,22 @@ def test_html_sources_show_visible_text_only():
     assert "<" not in p.before + p.cited + p.after and "Intro" in p.before
 
 
+def test_an_html_context_that_starts_inside_a_script_shows_no_code():
+    """Found by review: a context window cut in the source inside a <script> (or <nav>, or a
+    comment) showed its code as the article's text before the quote."""
+    code = "".join(f"  var item{i} = compute(limit > {i}, 'SCRIPT-CODE-{i}');\n" for i in range(40))
+    for opening, closing in (("<script>", "</script>"), ("<nav><a href='/'>", "Home</a></nav>"),
+                             ("<!-- ", " -->"), ("<nav><form>", "</form></nav>")):
+        raw = (f"<html><body><h1>Corvel lighthouse</h1>\n{opening}\n{code}{closing}\n"
+               "<p>The Corvel lighthouse stands 58 metres tall.</p></body></html>")
+        start = raw.index("The Corvel")
+        end = raw.index("tall.") + len("tall.")
+        c = Citation(1, "a.html", "t", "/x/a.html", start, end, "The Corvel lighthouse stands 58 metres tall.")
+        p = render.passage_for(c, raw, chars=200)
+        assert p.verified and p.cited == c.quote
+        assert "compute" not in p.before and "SCRIPT" not in p.before and "Home" not in p.before, (opening, p.before)
+
+
 def test_markers_link_to_their_passages_and_unknown_numbers_stay_text():
     c = seed_citation()
     answer = make_answer(f"{c.quote} [1] and a literal [7] <b>", (c,))

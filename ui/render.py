@@ -22,7 +22,7 @@ from typing import Any, Sequence
 from rag.cite.verify import citation_problem_for
 from rag.conversation import corrected_question
 from rag.ingest.formats import span_kind
-from rag.ingest.html import visible_text
+from rag.ingest.html import SKIP_TAGS, visible_text
 from rag.ingest.pages import body_lines, is_hyphen_break, keeps_hyphen
 from rag.types import GENERATIVE, Answer, AnswerSentence, Citation, Hit
 
@@ -83,6 +83,28 @@ def context_bounds(raw: str, start: int, end: int, chars: int = CONTEXT_CHARS,
     return lo, hi, cut_before, cut_after
 
 
+_SKIPPED_OR_COMMENT = re.compile(r"<(/?)(%s)\b[^>]*>|<!--|-->" % "|".join(sorted(SKIP_TAGS)), re.I)
+
+
+def visible_from(raw: str, lo: int, hi: int) -> int:
+    """The first position at or after `lo` that is outside every element the HTML reader skips
+    (<script>, <style>, <nav>, ...) and every comment, judged from raw[lo:hi] alone: a context
+    window cut in the source can start inside a <script>, whose code then read as the article's
+    text (found by review). An end tag or "-->" with no start in the window closes something the
+    window began inside; the window then starts after it. Reading the page from its top instead
+    takes seconds for a large page."""
+    safe, open_ = lo, 0
+    for m in _SKIPPED_OR_COMMENT.finditer(raw, lo, hi):
+        closing = m.group(1) == "/" or m.group(0) == "-->"
+        if not closing:
+            open_ += 1
+        elif open_:
+            open_ -= 1
+        else:
+            safe = m.end()
+    return safe
+
+
 def html_to_text(fragment: str) -> str:
     """Visible text of a piece of HTML source, cut anywhere: partial tags at the edges are dropped."""
     first_close, first_open = fragment.find(">"), fragment.find("<")
@@ -124,7 +146,8 @@ def passage_for(citation: Citation, raw: str | None, published: str | None = Non
     lo, hi, cut_before, cut_after = context_bounds(raw, citation.start, citation.end, chars)
     before, cited, after = raw[lo:citation.start], raw[citation.start:citation.end], raw[citation.end:hi]
     if html_file:
-        before, cited, after = html_to_text(before), html_to_text(cited), html_to_text(after)
+        lo = visible_from(raw, lo, citation.start)
+        before, cited, after = html_to_text(raw[lo:citation.start]), html_to_text(cited), html_to_text(after)
     elif span_kind(citation.source) == "pages":
         before, cited, after = (paged_text(raw, lo, citation.start), paged_text(raw, citation.start, citation.end),
                                 paged_text(raw, citation.end, hi))
