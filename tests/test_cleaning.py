@@ -70,6 +70,11 @@ def test_markdown_front_matter_and_heading(tmp_path):
     assert a.metadata["published"] == "2024-01-02"
     assert a.clean.text.startswith("Heading\n\nBody text here.")
     assert "---" not in a.clean.text
+    # One pair of quotes around a value goes; quotes inside it stay (found by review: the
+    # closing quote of 'The "best" bridge "ever"' was lost).
+    p.write_text('---\ntitle: The "best" bridge "ever"\nauthor: "Jane Roe"\n---\nBody text here.\n')
+    a = read_article(p, MB)
+    assert a.title == 'The "best" bridge "ever"' and a.metadata["author"] == "Jane Roe"
 
 
 def test_html_parser_handles_broken_markup(tmp_path):

@@ -210,3 +210,10 @@ def test_an_article_edited_in_place_is_indexed_again_and_modes_run_once(tiny_dat
     again = evaluate(tiny_dataset, tmp_path / "idx", embedder=embedder, k=5, modes=("hybrid", "hybrid"))
     assert again["modes"]["hybrid"]["answer_contains_gold"] == 1.0
     assert again["config"]["modes"] == ["hybrid"] and len(again["rows"]["hybrid"]) == 6
+
+
+def test_any_holdout_holds_out_at_least_one_article(tiny_dataset, tmp_path):
+    from rag.eval.datasets import load_folder
+
+    dataset = load_folder(tiny_dataset, 0.01, 0, tmp_path / "articles")  # 0.01 x 3 rounds to none
+    assert len(dataset.article_files) == 2 and sum(not q.answerable for q in dataset.questions) == 2

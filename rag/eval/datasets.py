@@ -81,7 +81,8 @@ def load_folder(folder: Path, holdout: float, seed: int, workdir: Path, split: s
     """
     articles = [json.loads(line) for line in (folder / "articles.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     rng = random.Random(seed)
-    held = set(rng.sample([a["id"] for a in articles], round(holdout * len(articles)))) if holdout > 0 else set()
+    # At least one article when asked for any: 0.01 of 48 would round to none, silently.
+    held = set(rng.sample([a["id"] for a in articles], max(1, round(holdout * len(articles))))) if holdout > 0 else set()
     workdir.mkdir(parents=True, exist_ok=True)
     files, doc_of = [], {}
     for a in articles:

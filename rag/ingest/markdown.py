@@ -15,6 +15,14 @@ _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTAL
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$", re.MULTILINE)
 
 
+def _unquoted(value: str) -> str:
+    """A front-matter value without the one pair of quotes around it, if it has one: 'A "quoted"
+    word' keeps its inner quotes (stripping every quote at the ends lost the closing one)."""
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
+
+
 def extract_markdown(raw: str) -> tuple[MappedText, dict[str, str]]:
     meta: dict[str, str] = {}
     body_start = 0
@@ -23,7 +31,7 @@ def extract_markdown(raw: str) -> tuple[MappedText, dict[str, str]]:
         for line in m.group(1).splitlines():
             key, sep, value = line.partition(":")
             if sep and key.strip():
-                meta[key.strip().lower()] = value.strip().strip("\"'")
+                meta[key.strip().lower()] = _unquoted(value.strip())
         body_start = m.end()
 
     out = MappedBuilder()
