@@ -23,6 +23,7 @@ from rag.text.lexical import terms
 from rag.text.sentences import split_sentences
 
 MAX_HISTORY_TURNS = 40
+MAX_CONTEXT_QUESTIONS = 3  # earlier questions a follow-up is joined to, at most
 MAX_TURN_CHARS = 10_000  # an answer quotes up to three sentences; a question is at most 2,000
 
 _REFERRING = re.compile(
@@ -188,7 +189,32 @@ def corrected_question(question: str, asked: str) -> str | None:
 
 
 def retrieval_query(question: str, history: Iterable[Any] | None) -> str:
+    """What retrieval searches for `question` after the user's `history`: a follow-up joined to
+    the questions it follows, back to the one that set the topic ("What missile did North Korea
+    test?" + "How far did it fly?" + "And how high?"); any other question alone.
+
+    A short question that names something the earlier questions do not ("Where is Warsaw?"
+    after a question on North Korea's missile) starts a new topic, unless it opens like a
+    follow-up ("And what about Warsaw?"). Both were found by review: the third question of a
+    conversation lost its topic, and a new one was read as a follow-up and refused."""
     earlier = previous_questions(history)
-    if earlier and is_follow_up(question):
-        return f"{core_question(earlier[-1])} {question}"
-    return question
+    if not earlier or not is_follow_up(question) or _new_subject(question, earlier):
+        return question
+    context = [core_question(earlier[-1])]
+    for before in reversed(earlier[:-1][-(MAX_CONTEXT_QUESTIONS - 1):]):  # back to the one that set the topic
+        if not is_follow_up(context[0]):
+            break
+        context.insert(0, core_question(before))
+    return " ".join([*context, question])
+
+
+def _new_subject(question: str, earlier: list[str]) -> bool:
+    """True when `question` names something (a capitalised word after its first, as
+    answer_type.question_names reads names) that no earlier question mentions, and does not
+    open like a follow-up."""
+    from rag.answer.answer_type import question_names
+
+    if _OPENER.match(question) or _REFERRING.search(question):
+        return False
+    mentioned = {t for q in earlier for t in terms(q)}
+    return any(t not in mentioned for name in question_names(question) for t in terms(name))

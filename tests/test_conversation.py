@@ -51,6 +51,25 @@ def test_a_wrapped_follow_up_is_folded_with_the_earlier_question_unwrapped():
         "what kind of missile North Korea tested? how far it flew?")
 
 
+@pytest.mark.parametrize("question, history, searched", [
+    # A follow-up of a follow-up keeps the topic (found by review: "And how high?" was searched
+    # with "How far did it fly?" alone, and answered about a building in Warsaw).
+    ("And how high?", ["What missile did North Korea test?", "How far did it fly?"],
+     "What missile did North Korea test? How far did it fly? And how high?"),
+    # A short question naming something new starts a new topic (it was read as a follow-up of the
+    # missile question and refused); opening like a follow-up, it is one.
+    ("Where is Warsaw?", ["What missile did North Korea test?"], "Where is Warsaw?"),
+    ("What about Warsaw?", ["How long is the Rhine?"], "How long is the Rhine? What about Warsaw?"),
+    ("Where does it begin?", ["How long is the Rhine?"], "How long is the Rhine? Where does it begin?"),
+    ("Why?", ["Why did North Korea send troops?"], "Why did North Korea send troops? Why?"),
+    # At most three earlier questions, however long the chain of follow-ups.
+    ("And then?", ["What missile did North Korea test?", "And then?", "And then?", "And then?"],
+     "And then? And then? And then? And then?"),
+])
+def test_a_follow_up_is_searched_with_the_questions_it_follows(question, history, searched):
+    assert retrieval_query(question, history) == searched
+
+
 @pytest.mark.parametrize("typed, context, question", [
     ("North Korea tested a missile on Thursday. How far did it fly?",
      "North Korea tested a missile on Thursday.", "How far did it fly?"),
