@@ -91,9 +91,20 @@ def test_several_articles_found_give_the_first_sentence_of_each(three_articles):
         assert c.start == first_sentence_start(three_articles, c.doc_id)
 
 
+def test_the_articles_are_summarised_even_when_the_search_found_one(three_articles):
+    """Found by review: "Summarize the articles" over four articles answered with the lead of
+    the one whose chunks the search happened to find."""
+    answer = three_articles.ask("Summarize the articles.", k=1)
+    assert_citations_verified(answer)
+    assert answer.citations[0].doc_id == answer.hits[0].chunk.doc_id  # the one found leads
+    assert sorted(c.doc_id for c in answer.citations) == ["bakery.txt", "river.txt", "seed.txt"]
+    for c in answer.citations:
+        assert c.start == first_sentence_start(three_articles, c.doc_id)
+
+
 def test_one_article_found_gives_its_lead(three_articles):
     # One hit is one article, whichever it is: its first 3 sentences, in order.
-    answer = three_articles.ask("Summarize the articles.", k=1)
+    answer = three_articles.ask("What is the article about?", k=1)
     assert_citations_verified(answer)
     (doc,) = {h.chunk.doc_id for h in answer.hits}
     assert [c.doc_id for c in answer.citations] == [doc] * 3

@@ -9,8 +9,12 @@ such a request is answered with those sentences, verbatim and cited like any ans
 Which article:
 - the search found one article, or the request names its topic ("Summarize the article about
   the Amazon"): the first 3 sentences of the best hit's article;
-- it found several and the request names no topic ("Summarize the articles"): the first
-  sentence of each of the 3 best-ranked articles, best first.
+- it found several and the request names no topic: the first sentence of each of the 3
+  best-ranked articles, best first;
+- the request asks for the articles in the plural ("Summarize the articles", "What are these
+  documents about?") and names no topic: the same, the articles the search found first, then
+  others of the index in the order they were added. A review found "Summarize the articles"
+  over four articles answered with one, whose chunks were all the search found.
 "Names a topic" means the search text holds a word other than the request's own ("summarize",
 "article", "main points"...); for a follow-up ("Summarize it") the search text has the earlier
 question in front (rag/conversation.py), so the article it was about is the one summarised.
@@ -63,6 +67,11 @@ _REQUEST_WORDS = frozenset(terms(
     "these those them of for in news new going on here gist big picture"))
 
 
+# A request for every article, not one ("Summarize the articles", "What are these about?").
+_PLURAL = re.compile(r"\b(?:articles|documents|docs|stories|texts|pages|pieces|files|passages|them|these|those|all)\b",
+                     re.I)
+
+
 class Chunks(Protocol):
     """What the lead needs of an index: its chunks in row order (`rag.store.Snapshot` has them)."""
 
@@ -89,9 +98,26 @@ def lead(hits: Sequence[Hit], index: Chunks, search_text: str) -> list[tuple[Hit
         best.setdefault(h.chunk.doc_id, h)
     if not best:
         return []
-    if len(best) == 1 or names_topic(search_text):
+    if names_topic(search_text):
         return _first_sentences(_first_chunk(hits[0], index), LEAD_SENTENCES)
-    return [s for h in list(best.values())[:ARTICLES] for s in _first_sentences(_first_chunk(h, index), 1)]
+    firsts = [_first_chunk(h, index) for h in best.values()]
+    if _PLURAL.search(search_text):
+        firsts += _other_articles(index, set(best), ARTICLES - len(firsts), rank=len(hits) + 1)
+    if len(firsts) == 1:
+        return _first_sentences(firsts[0], LEAD_SENTENCES)
+    return [s for h in firsts[:ARTICLES] for s in _first_sentences(h, 1)]
+
+
+def _other_articles(index: Chunks, found: set[str], n: int, rank: int) -> list[Hit]:
+    """Hits for the first chunks of up to `n` articles not in `found`, in index order."""
+    out: list[Hit] = []
+    for row, chunk in enumerate(index.chunks):
+        if len(out) >= n:
+            break
+        if chunk.index == 0 and chunk.doc_id not in found:
+            found = found | {chunk.doc_id}
+            out.append(Hit(chunk, rank + len(out), 0.0, None, None, row))
+    return out
 
 
 def _first_chunk(hit: Hit, index: Chunks) -> Hit:
