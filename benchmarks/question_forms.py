@@ -80,11 +80,14 @@ def write_variant(name: str, change, out: Path) -> Path:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--splits", default="tune,report")
+    p.add_argument("--variants", help="comma-separated names of VARIANTS to run (default: all)")
     p.add_argument("--out", type=Path, default=ROOT / "build" / "question-forms")
     args = p.parse_args()
     print(f"{'split':7s} {'variant':18s} " + " ".join(f"{m:>20s}" for m in METRICS))
     for split in args.splits.split(","):
         for name, change in VARIANTS.items():
+            if args.variants and name not in args.variants.split(","):
+                continue
             folder = write_variant(name, change, args.out)
             report = evaluate(dataset_path=folder, index_dir=args.out / "index", split=split, modes=("hybrid",), k=10)
             write_report(report, folder / f"eval-{split}")

@@ -64,6 +64,21 @@ def test_a_name_one_other_edit_from_an_article_name_stays_missing():
     assert Speller(ENGLISH).correct("Who is Gebhart?", idf) == "Who is Gebhart?"
 
 
+def test_a_name_is_not_read_as_an_english_word_another_edit_away():
+    """Found by review: "What is the Pilica?" (a river) was asked as "What is the Silica?", and
+    answered; names are corrected by a swap or a letter left out only."""
+    idf = {"silica": 1.0, "putin": 1.0, "russel": 1.0, "govern": 1.0, "leagu": 1.0, "leav": 1.0}
+    english = {"silica": 50, "putin": 80, "russel": 20, "government": 9000, "league": 900, "leave": 5000}
+    speller = Speller(english)
+    for question in ("What is the Pilica?", "Who is Pugin?", "Who ruined Roussel's plans?"):
+        assert speller.correct(question, idf) == question
+    assert speller.correct("Who led the General Goverment?", idf) == "Who led the General Government?"
+    assert speller.correct("Who won the Premier Leage?", idf) == "Who won the Premier League?"  # not "Leave"
+    # Not read as names: the first word, a word after a full stop.
+    assert speller.correct("Pilica is what?", idf) == "Silica is what?"
+    assert speller.correct("I read it. Pilica is what?", idf) == "I read it. Silica is what?"
+
+
 def test_a_possessive_keeps_its_s():
     assert Speller(ENGLISH).correct("Where did the misslie's crew go?", IDF) == "Where did the missile's crew go?"
 
