@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from conftest import SEED_FILE
 from rag.text.chunking import ChunkingConfig, chunk_article, get_encoding
@@ -56,3 +57,19 @@ def test_a_sentence_longer_than_the_limit_is_split_at_words():
 ])
 def test_a_heading_is_a_few_words_that_state_nothing(sentence, heading):
     assert is_heading(sentence) is heading
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(body=st.lists(st.sampled_from(list("ab.U.S!?)\"’ \n1") + ["Dr", "e.g", "x" * 70, "a." * 40]),
+                     max_size=60).map("".join),
+       cut=st.integers(0, 2000))
+def test_the_word_before_a_full_stop_is_found_from_the_end_alone(body, cut):
+    """`_word_before` reads only the end of a paragraph (splitting was quadratic in its length,
+    found by review); it must find what searching the whole of it finds, long words included."""
+    from rag.text.sentences import _WORD_BEFORE, _word_before
+
+    end = min(cut, len(body))
+    whole, tail = _WORD_BEFORE.search(body[:end]), _word_before(body, end)
+    assert (whole is None) == (tail is None)
+    if whole is not None:
+        assert whole.group(1) == tail.group(1)
