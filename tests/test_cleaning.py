@@ -75,6 +75,12 @@ def test_markdown_front_matter_and_heading(tmp_path):
     p.write_text('---\ntitle: The "best" bridge "ever"\nauthor: "Jane Roe"\n---\nBody text here.\n')
     a = read_article(p, MB)
     assert a.title == 'The "best" bridge "ever"' and a.metadata["author"] == "Jane Roe"
+    # Found by review: after a byte order mark the front matter was read as text, and with "\r\n"
+    # line ends a heading kept its closing "##".
+    p.write_bytes("\ufeff---\r\ntitle: Harbour Notes\r\n---\r\n# Tide Tables ##\r\n\r\nThe tide rises.\r\n".encode())
+    a = read_article(p, MB)
+    assert a.title == "Harbour Notes" and a.clean.text.startswith("Tide Tables\n\nThe tide rises.")
+    assert "---" not in a.clean.text and "#" not in a.clean.text
 
 
 def test_html_parser_handles_broken_markup(tmp_path):

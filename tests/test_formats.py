@@ -147,6 +147,19 @@ class TestGeneratedDocx(ReaderContract):
         return made / "report.docx"
 
 
+def test_a_pdf_titled_untitled_takes_its_first_line():
+    """Found by review: reportlab's default document title "untitled" was taken as the title."""
+    from rag.ingest.pdf import pdf_metadata
+
+    class Reader:
+        def __init__(self, title):
+            self.metadata = {"/Title": title, "/Author": "Ada"}
+
+    for placeholder in ("untitled", "Untitled Document", "anonymous"):
+        assert pdf_metadata(Reader(placeholder)) == {"author": "Ada"}
+    assert pdf_metadata(Reader("Untitled Lands of the North"))["title"] == "Untitled Lands of the North"
+
+
 def test_every_suffix_has_a_reader_with_a_known_span_kind():
     assert {".txt", ".md", ".html", ".pdf", ".docx"} <= set(READERS)
     assert {r.span_kind for r in READERS.values()} <= {"text", "html", "pages"}

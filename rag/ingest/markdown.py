@@ -11,8 +11,9 @@ import re
 
 from rag.ingest.mapped import MappedBuilder, MappedText
 
-_FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$", re.MULTILINE)
+# A UTF-8 byte order mark may come first (Windows editors write one); a line may end in "\r\n".
+_FRONT = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*\r?$", re.MULTILINE)
 
 
 def _unquoted(value: str) -> str:

@@ -158,8 +158,10 @@ def pdf_metadata(reader) -> dict[str, str]:
     except Exception:  # metadata is optional: a broken info dictionary must not refuse the file
         return {}
     meta = {}
-    # "Microsoft Word - report.docx" and file names are what converters put there, not titles.
-    if title and not re.search(r"\.\w{2,4}$|^microsoft word", title, re.IGNORECASE):
+    # "Microsoft Word - report.docx", file names and "untitled" (reportlab's default) are what
+    # converters put there, not titles.
+    if title and not re.search(r"\.\w{2,4}$|^microsoft word|^(?:untitled|anonymous)(?: document)?$", title,
+                               re.IGNORECASE):
         meta["title"] = unicodedata.normalize("NFC", title)
     if author:
         meta["author"] = author
