@@ -73,3 +73,8 @@ def test_the_word_before_a_full_stop_is_found_from_the_end_alone(body, cut):
     assert (whole is None) == (tail is None)
     if whole is not None:
         assert whole.group(1) == tail.group(1)
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_sentence():
+    # Found by review: an answer from a .txt saved with a BOM began with U+FEFF.
+    assert split_sentences("\ufeffThe keeper retired in 1987. He left.") == [(1, 28), (29, 37)]

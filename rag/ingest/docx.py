@@ -1,9 +1,10 @@
 """Word (.docx) through python-docx: the body's paragraphs and tables, in document order.
 
 The raw source (what citation offsets index into) is `docx_text`: every non-empty body
-paragraph's text (headings included, as python-docx gives it: runs, hyperlinks, tabs and line
-breaks) and every table row (its distinct cells' text joined by " | "), in the order they
-appear, separated by blank lines. Headings therefore stand as paragraphs of their own. Like a
+paragraph's text (headings included; runs, hyperlinks, fields, content controls and tracked
+insertions, tabs, and line, page and column breaks as line breaks: `paragraph_text`) and every
+table row (its cells' text joined by " | ", a nested table's text within its cell), in the order
+they appear, separated by blank lines. Headings therefore stand as paragraphs of their own. Like a
 PDF's extraction it is stored in the index with the document and re-derived from the file by
 `rag.ingest.formats.raw_source`; a .docx has no pages (page layout is Word's, at print time),
 so its citations carry none.
@@ -83,21 +84,21 @@ def docx_text(path: Path, data: bytes) -> tuple[str, dict[str, Any]]:
     """(raw text, metadata) of a .docx file; see the module docstring."""
     check_zip(path, data)
     import docx
-    from docx.table import Table
+    from docx.text.paragraph import Paragraph
 
     try:
         document = docx.Document(io.BytesIO(data))
         blocks: list[str] = []
         first_heading = ""
-        for block in document.iter_inner_content():
-            if isinstance(block, Table):
-                blocks.extend(_table_rows(block))
+        for element in _body_blocks(document.element.body):
+            if element.tag == _W + "tbl":
+                blocks.extend(_table_rows(element))
                 continue
-            text = block.text
+            text = paragraph_text(element)
             if not text.strip():
                 continue
-            style = (block.style.name if block.style is not None else "") or ""
-            if not first_heading and style.lower().startswith(("title", "heading")):
+            style = Paragraph(element, document).style
+            if not first_heading and (style.name if style is not None else "").lower().startswith(("title", "heading")):
                 first_heading = " ".join(text.split())
             blocks.append(text)
         meta = _core_metadata(document)
@@ -113,15 +114,64 @@ def docx_text(path: Path, data: bytes) -> tuple[str, dict[str, Any]]:
     return raw, meta
 
 
-def _table_rows(table) -> list[str]:
-    rows = []
-    for row in table.rows:
-        seen, cells = set(), []
-        for cell in row.cells:  # a merged cell is returned once per grid column it spans
-            if id(cell._tc) in seen:
+# Read from the XML, not through python-docx's .text, which leaves out what real documents hold:
+# content controls (w:sdt), tracked insertions (w:ins), simple fields, smart tags, custom XML,
+# nested tables; and gives "" for a page or column break, gluing the words on either side
+# ("First line" + break + "after" read "First lineafter"). A review found answers quoting
+# sentences with those holes ("The bridge was restored in at a cost of ...").
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_CONTAINERS = {_W + "sdt", _W + "sdtContent", _W + "customXml", _W + "ins", _W + "smartTag"}  # hold blocks
+_SKIPPED = {_W + "txbxContent", _W + "del", _W + "moveFrom", _W + "pPr", _W + "rPr"}  # text boxes, deletions
+
+
+def _body_blocks(parent):
+    """The paragraphs (w:p) and tables (w:tbl) of `parent` in document order, looking inside
+    content controls and the like that wrap them."""
+    for child in parent:
+        if child.tag in (_W + "p", _W + "tbl"):
+            yield child
+        elif child.tag in _CONTAINERS:
+            yield from _body_blocks(child)
+
+
+def paragraph_text(p) -> str:
+    """The text of paragraph element `p` as Word shows it: every w:t inside it (runs, hyperlinks,
+    fields, content controls, insertions), a tab for w:tab, a line break for w:br and w:cr.
+    Deleted text (w:delText) and text boxes are not read."""
+    parts: list[str] = []
+
+    def walk(el) -> None:
+        for child in el:
+            tag = child.tag
+            if tag in _SKIPPED:
                 continue
-            seen.add(id(cell._tc))
-            text = " ".join(cell.text.split())
+            if tag == _W + "t":
+                parts.append(child.text or "")
+            elif tag in (_W + "tab", _W + "ptab"):
+                parts.append("\t")
+            elif tag in (_W + "br", _W + "cr"):
+                parts.append("\n")
+            elif tag == _W + "noBreakHyphen":
+                parts.append("-")
+            else:
+                walk(child)
+
+    walk(p)
+    return "".join(parts)
+
+
+def _table_rows(table) -> list[str]:
+    """One line per row of table element `table`: its cells' text joined by " | ". A cell that
+    spans columns is one w:tc; a nested table's text is part of its cell."""
+    rows = []
+    for tr in table.iter(_W + "tr"):
+        if tr.getparent() is not table and tr.getparent().getparent() is not table:
+            continue  # a row of a nested table: read within its cell
+        cells = []
+        for tc in tr.iter(_W + "tc"):
+            if tc.getparent() is not tr and tc.getparent().getparent() is not tr:
+                continue
+            text = " ".join(" ".join(paragraph_text(p) for p in tc.iter(_W + "p")).split())
             if text:
                 cells.append(text)
         if cells:
@@ -145,4 +195,4 @@ def _core_metadata(document) -> dict[str, Any]:
 def _version() -> str:
     from importlib.metadata import version
 
-    return f"python-docx-{version('python-docx')}/rag-docx-1"
+    return f"python-docx-{version('python-docx')}/rag-docx-2"

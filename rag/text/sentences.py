@@ -76,7 +76,7 @@ def _word_before(body: str, end: int) -> re.Match[str] | None:
 
 
 def _add(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
-    while start < end and text[start].isspace():
+    while start < end and (text[start].isspace() or text[start] == "\ufeff"):  # a byte order mark is no text
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
