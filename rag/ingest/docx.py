@@ -90,7 +90,7 @@ def docx_text(path: Path, data: bytes) -> tuple[str, dict[str, Any]]:
         document = docx.Document(io.BytesIO(data))
         blocks: list[str] = []
         first_heading = ""
-        for element in _body_blocks(document.element.body):
+        for element in _children(document.element.body, (_W + "p", _W + "tbl")):
             if element.tag == _W + "tbl":
                 blocks.extend(_table_rows(element))
                 continue
@@ -124,14 +124,15 @@ _CONTAINERS = {_W + "sdt", _W + "sdtContent", _W + "customXml", _W + "ins", _W +
 _SKIPPED = {_W + "txbxContent", _W + "del", _W + "moveFrom", _W + "pPr", _W + "rPr"}  # text boxes, deletions
 
 
-def _body_blocks(parent):
-    """The paragraphs (w:p) and tables (w:tbl) of `parent` in document order, looking inside
-    content controls and the like that wrap them."""
+def _children(parent, tags: tuple[str, ...]):
+    """The elements of `parent` tagged one of `tags` (paragraphs and tables of a body, rows of a
+    table, cells of a row), in document order, looking inside content controls and the like that
+    wrap them, never inside the elements found (a nested table's rows are its own)."""
     for child in parent:
-        if child.tag in (_W + "p", _W + "tbl"):
+        if child.tag in tags:
             yield child
         elif child.tag in _CONTAINERS:
-            yield from _body_blocks(child)
+            yield from _children(child, tags)
 
 
 def paragraph_text(p) -> str:
@@ -164,13 +165,9 @@ def _table_rows(table) -> list[str]:
     """One line per row of table element `table`: its cells' text joined by " | ". A cell that
     spans columns is one w:tc; a nested table's text is part of its cell."""
     rows = []
-    for tr in table.iter(_W + "tr"):
-        if tr.getparent() is not table and tr.getparent().getparent() is not table:
-            continue  # a row of a nested table: read within its cell
+    for tr in _children(table, (_W + "tr",)):
         cells = []
-        for tc in tr.iter(_W + "tc"):
-            if tc.getparent() is not tr and tc.getparent().getparent() is not tr:
-                continue
+        for tc in _children(tr, (_W + "tc",)):
             text = " ".join(" ".join(paragraph_text(p) for p in tc.iter(_W + "p")).split())
             if text:
                 cells.append(text)

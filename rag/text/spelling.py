@@ -58,7 +58,7 @@ def one_edit(word: str) -> set[str]:
     out = {a + b[1:] for a, b in splits if b}
     out |= set(swaps(word))
     out |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
-    out |= {a + c + b for a, b in splits for c in _LETTERS}
+    out |= inserts(word)
     out.discard(word)
     return out
 
