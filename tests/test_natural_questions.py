@@ -69,3 +69,22 @@ def test_the_fresh_set_keeps_the_same_rules_on_other_articles():
     assert len(answerable) >= 70 and kinds["near"] >= 10 and kinds["unrelated"] >= 10
     assert {q["split"] for q in questions} == {"report"}
     assert not set(load_articles(FRESH)) & set(load_articles(FOLDER))
+
+
+# eval/fresh2: the same rules again, on 8 more SQuAD dev articles, written on 2026-11-27 evening
+# when eval/fresh joined the fitting data (README "Four question sets"); it is the set that stands
+# in for the question sets we do not have, and is never used to choose anything.
+FRESH2 = FOLDER.parent / "fresh2"
+
+
+def test_the_second_fresh_set_keeps_the_same_rules_on_articles_no_other_set_uses():
+    assert dataset_problems(FRESH2) == []
+    questions = [json.loads(line) for line in (FRESH2 / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+                 if line.strip()]
+    answerable = [q for q in questions if q["answers"]]
+    kinds = Counter(q["kind"] for q in questions if not q["answers"])
+    assert len(answerable) >= 80 and kinds["near"] >= 12 and kinds["unrelated"] >= 12
+    assert {q["split"] for q in questions} == {"report"}
+    assert len({q["question"].lower() for q in questions}) == len(questions)
+    ours = set(load_articles(FRESH2))
+    assert len(ours) == 8 and not ours & (set(load_articles(FOLDER)) | set(load_articles(FRESH)))
