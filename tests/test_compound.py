@@ -20,8 +20,22 @@ DISTANCE = "It flew 1,000 kilometers"
     ("How high and how far did the missile go?", ["How high did the missile go?", "How far did the missile go?"]),
     ("When and where did the test take place?", ["When did the test take place?", "Where did the test take place?"]),
     ("When, and where did the test take place?", ["When did the test take place?", "Where did the test take place?"]),
-    ("How high did the missile go and how far did it fly?", ["How high did the missile go?", "How far did it fly?"]),
+    ("How high did the missile go and how far did it fly?", ["How high did the missile go?", "How far did the missile fly?"]),
     ("And how high and how far did it go?", ["How high did it go?", "How far did it go?"]),
+    # The second part's pronoun takes the first part's subject: a name, or the noun after its verb.
+    ("How long is the Rhine and where does it begin?", ["How long is the Rhine?", "Where does the Rhine begin?"]),
+    ("When was Nikola Tesla born and where did he die?", ["When was Nikola Tesla born?", "Where did Nikola Tesla die?"]),
+    ("When was Super Bowl 50 played and where was it held?",
+     ["When was Super Bowl 50 played?", "Where was Super Bowl 50 held?"]),
+    ("When was Marie born and where was her home?", ["When was Marie born?", "Where was Marie's home?"]),
+    ("How big is the army and where is its base?", ["How big is the army?", "Where is the army's base?"]),
+    ("How high did the North Korean missile go and how far did it fly?",
+     ["How high did the North Korean missile go?", "How far did the North Korean missile fly?"]),
+    ("How long is the Rhine in Germany and where does it end?",
+     ["How long is the Rhine in Germany?", "Where does the Rhine end?"]),
+    # The pronoun stands for the thing asked about, or for nothing the first part names: as asked.
+    ("What did North Korea launch and how high did it go?", ["What did North Korea launch?", "How high did it go?"]),
+    ("How high did it go and how far did it fly?", ["How high did it go?", "How far did it fly?"]),
 ])
 def test_the_parts_of_a_compound_question(question, expected):
     assert compound.parts(question) == expected
@@ -82,3 +96,10 @@ def test_a_part_the_article_does_not_answer_is_left_out(seed_assistant):
     assert seed_assistant.ask("How much did the missile cost?").abstained
     assert {(c.start, c.end) for c in answer.citations} == {
         (c.start, c.end) for c in seed_assistant.ask("How far did the missile fly?").citations}
+
+
+def test_the_second_part_reads_the_first_part_s_subject_for_its_pronoun(seed_assistant):
+    # "What did he say?" alone has no one to find; "What did Kim Jong Un say?" finds his words.
+    answer = seed_assistant.ask("Who is Kim Jong Un and what did he say?")
+    assert_citations_verified(answer)
+    assert "North Korean leader Kim Jong Un" in answer.answer and "an appropriate military action" in answer.answer
