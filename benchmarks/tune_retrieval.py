@@ -3,8 +3,9 @@
 Fitting data = two sets together, so that neither wording style wins alone:
 - SQuAD dev, seed-1 split (other questions and other held-out articles than the seed-0 split
   `make eval` reports on), whose crowd questions copy the article's words;
-- the tuning part of eval/natural, questions in everyday words (the reporting part is never read
-  here).
+- the tuning part of eval/natural and all of eval/fresh, questions in everyday words, scored
+  together as the "natural" set (eval/natural's reporting part and eval/fresh2 are never read
+  here; --no-fresh fits on the tuning part alone, as before 2026-11-27 evening).
 Every variant is printed with its score on each set, so README claims about what won come from
 this output. Parts:
   fusion   hit@1 / hit@5 of each weighting of the chunk signals (rag/retrieve/hybrid.py)
@@ -52,6 +53,7 @@ class Item:
 
     question: object  # rag.eval.datasets.Question
     set: str
+    index: str = ""  # which prepared index answers it (default: the set's own)
     query: object = None
     cands: Candidates | None = None
     gold_rows: np.ndarray | None = None
@@ -63,12 +65,20 @@ def covers(start: int, end: int, q) -> bool:
     return any(start <= s and e <= end for s, e in q.spans)
 
 
-def load_sets(limit: int) -> tuple[dict[str, object], list[Item]]:
+def load_sets(limit: int, fresh: bool = True) -> tuple[dict[str, object], list[Item]]:
+    """The fitting questions, each with the name of the index that answers it. eval/fresh has its
+    own index (its own 8 articles, as `rag eval fresh` builds) and is scored with the natural
+    tuning part as one "natural" set: both are everyday questions under the same rules."""
     squad = prepare(ROOT.parent / "shared/data/squad-v1.1-dev", holdout_docs=0.15, seed=1, show_progress=True)
     natural = prepare(ROOT / "eval/natural", split="tune", show_progress=True)
-    items = [Item(q, "squad") for q in sample(squad.dataset.questions, limit, 1)]
-    items += [Item(q, "natural") for q in natural.dataset.questions]
-    return {"squad": squad.assistant, "natural": natural.assistant}, items
+    items = [Item(q, "squad", "squad") for q in sample(squad.dataset.questions, limit, 1)]
+    items += [Item(q, "natural", "natural") for q in natural.dataset.questions]
+    assistants = {"squad": squad.assistant, "natural": natural.assistant}
+    if fresh:
+        extra = prepare(ROOT / "eval/fresh", show_progress=True)
+        items += [Item(q, "natural", "fresh") for q in extra.dataset.questions]
+        assistants["fresh"] = extra.assistant
+    return assistants, items
 
 
 class CachedReranker:
@@ -119,7 +129,7 @@ def fmt(d: dict[str, float]) -> str:
 # -- part 1: fusion ---------------------------------------------------------------------------
 def fusion_part(assistants, items: list[Item], shipped: FusionConfig) -> FusionConfig:
     for it in items:
-        a = assistants[it.set]
+        a = assistants[it.index]
         snap = a.require_snapshot()
         it.query = a.query(it.question.question)
         if it.question.answerable:
@@ -170,7 +180,7 @@ def fusion_part(assistants, items: list[Item], shipped: FusionConfig) -> FusionC
 # -- part 2: which sentence -------------------------------------------------------------------
 def retrieve_all(assistants, items: list[Item], fusion: FusionConfig) -> None:
     for it in items:
-        a = assistants[it.set]
+        a = assistants[it.index]
         it.snap = a.require_snapshot()
         it.query = it.query or a.query(it.question.question)
         it.hits = HybridRetriever(it.snap, "hybrid", fusion).retrieve(it.query, 10)
@@ -418,13 +428,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--limit", type=int, default=2000, help="SQuAD seed-1 questions")
     ap.add_argument("--parts", default="fusion,answer,abstain,follow")
+    ap.add_argument("--no-fresh", action="store_true", help="fit on the natural tuning part alone (before 2026-11-27 evening)")
     ap.add_argument("--max-false-abstain", default="squad=0.07,natural=0.10",
                     help="per set: the issue's targets for false abstentions")
     args = ap.parse_args()
     parts = set(args.parts.split(","))
-    assistants, items = load_sets(args.limit)
+    assistants, items = load_sets(args.limit, fresh=not args.no_fresh)
     print(f"fitting data: {sum(it.set == 'squad' for it in items)} SQuAD seed-1 questions, "
-          f"{sum(it.set == 'natural' for it in items)} natural tuning questions")
+          f"{sum(it.index == 'natural' for it in items)} natural tuning questions, "
+          f"{sum(it.index == 'fresh' for it in items)} eval/fresh questions")
     fusion = FusionConfig()
     if "fusion" in parts:
         fusion = fusion_part(assistants, items, fusion)

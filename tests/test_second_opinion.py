@@ -91,8 +91,9 @@ def test_the_answerer_asks_only_when_unsure_and_its_answers_stay_verified(seed_a
         assert asked == first.unsure(), question
         if first.unsure():
             unsure.append(question)
+            # The question as the models read it ("defence" is spelled as the article spells it).
             decided = replace(first, second_opinion=answerer.second_opinion.similarity(
-                question, ranked[0].sentence.text))
+                query.asked, ranked[0].sentence.text))
             assert answer.abstained == (not decided.answerable()), question
         else:
             assert answer.abstained == (not first.answerable()), question
