@@ -11,13 +11,22 @@ whole question as a question of its own (`ExtractiveAnswerer.compound`); the ans
 each part the articles answer would be answered with.
 
 The second of two whole questions often names its subject with a pronoun ("How long is the
-Rhine and where does it begin?"). Read alone, "Where does it begin?" has nothing to find, so a
-pronoun that is the second part's subject (or its possessive) is replaced by the first part's
-subject, the words right after its auxiliary: a name ("When was Nikola Tesla born"), or a
-determiner and its noun ("How high did the North Korean missile go"). Not when the first part
-asks what, which or who with "did"/"does": in "What did North Korea launch and how high did it
-go?" the pronoun stands for the thing asked about, not for North Korea. With no subject the part
-stays as asked.
+Rhine and where does it begin?"). Read alone, "Where does it begin?" has nothing to find, so
+when the first part's subject can be read off its shape with confidence, a subject pronoun of
+the second part (or its possessive) is replaced by it. A wrong subject is worse than none (the
+part would be ranked and judged as a question about something else), so only these shapes
+count, and anything else is left as asked:
+- "Who/what/which/where/how big... is/was SUBJECT": the subject runs to the end ("How big is a
+  blue whale", "Who is Kim Jong Un", "Where is the Louvre");
+- "WH is/was/were SUBJECT PARTICIPLE" ("When was the Titanic built", "When was Nikola Tesla
+  born");
+- "When/where/why/how... did/has/will... SUBJECT VERB", one verb and no object ("When did the
+  Berlin Wall fall", "How high did the missile go"). After "what/which/who did" the pronoun is
+  the thing asked about ("What did North Korea launch and how high did it go?"), and with an
+  object it may be the object ("When did Apple release the iPhone and how much did it cost?").
+The subject must read as one noun phrase: at most 8 words, no pronoun, no "and", a preposition
+only inside a name ("the Great Wall of China"). "It" never stands for the person a "who"
+question asks about, nor in "how long does it take", "what is it like" and the like.
 
 Only these two shapes count, with an auxiliary verb after each question word, so "Where did
 Tesla and Edison work?" and "Who founded the company and when?" stay one question. Of the
@@ -41,7 +50,8 @@ _TWO = re.compile(rf"({_WH}\s+{_AUX}\b.+?)\s*,?\s+and\s+({_WH}\s+{_AUX}\b.+)", r
 def parts(question: str) -> list[str]:
     """The two questions of a compound question, each ending in "?", or [] for any other. A
     follow-up's opening "And" ("And how high and how far did it go?") is not part of either."""
-    text = re.sub(r"^(?:and|so|but|also|then)\s+", "", question.strip(), flags=re.I)
+    # One space between words: a run of spaces made the lazy match below cubic in its length.
+    text = re.sub(r"^(?:and|so|but|also|then)\s+", "", " ".join(question.split()), flags=re.I)
     m = _SHARED.fullmatch(text)
     if m:
         first, second, rest = m.groups()
@@ -49,47 +59,88 @@ def parts(question: str) -> list[str]:
     m = _TWO.fullmatch(text)
     if m:
         first, second = m.group(1), m.group(2)
-        return [_question(first), _question(_with_subject(second, subject(first)))]
+        return [_question(first), _question(_with_subject(second, first))]
     return []
 
 
-# The first part's subject, right after its auxiliary: a name (capitalised words, with "of",
-# "upon" and the like and numbers inside: "Newcastle upon Tyne", "Super Bowl 50"), or a determiner,
-# any capitalised words and a noun ("the missile", "the North Korean missile", "the Rhine").
 _FIRST = re.compile(rf"({_WH})\s+({_AUX})\s+(.+)", re.I)
-_NAME = re.compile(r"[A-Z][\w'-]*(?:\s+(?:(?:of|upon|de|la|von|van)\s+)?(?:[A-Z][\w'-]*|\d+))*")
-_NOT_A_NOUN = r"(?:in|on|at|of|from|to|for|with|by|near|after|before|during|and|or|about|into|over|under)\b"
-_DETERMINED = re.compile(rf"(?i:the|a|an|this|that|these|those|his|her|its|their)\s+(?:[A-Z][\w'-]*\s+)*"
-                         rf"(?!(?i:{_NOT_A_NOUN}))[\w'-]+")  # case matters: capitals mark a name
-# The second part's subject pronoun, right after its auxiliary: "where does it begin".
-_PRONOUN_SUBJECT = re.compile(rf"^({_WH}\s+{_AUX})\s+(it|he|she|they|its|his|her|their)\b", re.I)
-# Possessives later in the part ("her" is left alone: it is as often an object).
-_POSSESSIVE = re.compile(r"\b(its|his|their)\b", re.I)
+_COPULA = ("is", "was", "are", "were")
+# Words a subject noun phrase may not hold (a pronoun or "and": someone else, or two subjects),
+# and the prepositions it may hold only inside a name ("the Great Wall of China").
+_NOT_IN_SUBJECT = frozenset("i me my you your he him his she her it its they them their we us our this that these "
+                            "those and or but what which who whom whose there here".split())
+_INSIDE_NAMES = frozenset("of upon on de da di del la le von van der du".split())
+_DETERMINERS = frozenset("the a an".split())
+_PREPOSITIONS = frozenset("in on at of from to for with by near after before during about into over under "
+                          "between through against since until".split())
+_IRREGULAR_PARTICIPLES = frozenset(
+    "born built made held written found begun known taken given done seen sold won shot hit set put sent spent "
+    "paid laid led left lost kept brought bought caught taught fought told chosen drawn driven eaten fallen flown "
+    "frozen grown hidden risen shown spoken stolen sworn thrown worn beaten run sunk struck hung read split cut "
+    "shut burnt dug fed fled met sat stood understood bred buried".split())
+# After the pronoun, verbs whose "it" is usually no thing at all ("how long does it take").
+_DUMMY_IT = frozenset("take takes took cost costs happen happens happened mean means matter matters seem seems "
+                      "feel feels look looks like rain rains snow get gets".split())
+_PRONOUN_SUBJECT = re.compile(rf"^({_WH}\s+{_AUX})\s+(it|he|she|they|its|his|her|their)\b\s*(.*)$", re.I)
+_POSSESSIVE = re.compile(r"\b(its|his|their)\b", re.I)  # "her" is as often an object: left alone
+MAX_SUBJECT_WORDS = 8
+
+
+def _participle(word: str) -> bool:
+    w = word.lower()
+    return (w.endswith("ed") and len(w) > 3) or w in _IRREGULAR_PARTICIPLES
+
+
+def _noun_phrase(words: list[str]) -> bool:
+    """True when `words` read as one subject: a name or a determined noun phrase (see above)."""
+    if not words or len(words) > MAX_SUBJECT_WORDS:
+        return False
+    low = [w.lower().strip(",") for w in words]
+    if any(w in _NOT_IN_SUBJECT for w in low):
+        return False
+    if low[-1] in _PREPOSITIONS or low[-1] in _DETERMINERS:
+        return False
+    for i, w in enumerate(low):
+        if w in _PREPOSITIONS and not (w in _INSIDE_NAMES and 0 < i < len(low) - 1 and words[i + 1][:1].isupper()):
+            return False
+    return True
 
 
 def subject(question: str) -> str | None:
-    """The subject of a question made of a question word and an auxiliary ("How long is the
-    Rhine" -> "the Rhine"), or None when it has none a later pronoun should stand for."""
+    """The subject of the first part when its shape says it with confidence (module docstring),
+    else None."""
     m = _FIRST.fullmatch(question.strip().rstrip("?.! "))
     if not m:
         return None
-    wh, aux, rest = m.groups()
-    if aux.lower() in ("did", "does", "do") and wh.lower() in ("what", "which", "who"):
-        return None  # "What did North Korea launch": a later "it" is what was launched
-    found = _NAME.match(rest) or _DETERMINED.match(rest)
-    return found.group(0) if found else None
+    wh, aux, rest = m.group(1).lower(), m.group(2).lower(), m.group(3).split()
+    if aux in _COPULA:
+        if wh != "when" and wh != "why" and _noun_phrase(rest) and not _participle(rest[-1]):
+            return " ".join(rest)  # "How big is a blue whale"
+        if len(rest) >= 2 and _participle(rest[-1]) and _noun_phrase(rest[:-1]):
+            return " ".join(rest[:-1])  # "When was the Titanic built"
+        return None
+    if wh in ("what", "which", "who"):
+        return None  # "What did North Korea launch": a later "it" is the thing asked about
+    verb = 2 if [w.lower() for w in rest[-2:]] == ["take", "place"] else 1
+    if len(rest) > verb and rest[-verb][:1].islower() and _noun_phrase(rest[:-verb]):
+        return " ".join(rest[:-verb])  # "When did the Berlin Wall fall"
+    return None
 
 
-def _with_subject(part: str, subject_text: str | None) -> str:
-    """`part` with its pronoun subject (and possessives of it) replaced by `subject_text`."""
-    if not subject_text or not _PRONOUN_SUBJECT.match(part):
+def _with_subject(part: str, first: str) -> str:
+    """`part` with its subject pronoun (and later possessives of it) replaced by the subject of
+    `first`, when there is one it can stand for; else `part` as asked."""
+    m = _PRONOUN_SUBJECT.match(part)
+    name = subject(first) if m else None
+    if not m or name is None:
         return part
-    def put(m: re.Match) -> str:
-        possessive = m.group(2).lower() in ("its", "his", "her", "their")
-        return f"{m.group(1)} {subject_text}" + ("'s" if possessive else "")
-
-    part = _PRONOUN_SUBJECT.sub(put, part, count=1)
-    return _POSSESSIVE.sub(f"{subject_text}'s", part)
+    head, pronoun, tail = m.group(1), m.group(2).lower(), m.group(3)
+    who = first.split()[0].lower() == "who"
+    if pronoun in ("it", "its") and (who or (tail.split()[:1] and tail.split()[0].lower() in _DUMMY_IT)):
+        return part  # "Who is Elon Musk and what is it like...": "it" is not the person
+    tail = _POSSESSIVE.sub(f"{name}'s", tail)  # before the name goes in, so it is not rewritten
+    possessive = pronoun in ("its", "his", "her", "their")
+    return f"{head} {name}{chr(39) + 's' if possessive else ''} {tail}".rstrip()
 
 
 def _question(text: str) -> str:
