@@ -22,12 +22,12 @@ together: SQuAD dev questions whose article was held out of the index (unanswera
 those whose article was indexed, on the seed-1 split, and everyday questions: the tuning part
 of eval/natural with all of eval/fresh (their unanswerable questions include ones near an
 article's topic). `rag eval` reports on the seed-0 split, the natural reporting part and
-eval/fresh2, which the fit never saw. With eval/fresh in the fit (2026-11-27 evening) the cosine's
-weight went from 2.386 to -0.416: on everyday questions a close cosine is as often a sentence
-on the same topic that does not answer, and the cross-encoder already carries what it told. Each threshold is the highest
-that kept false abstentions within the issue's targets on each fitting set (SQuAD 0.07,
-natural 0.10); the natural set binds, and SQuAD's held-out-article questions are then abstained
-on less often than before (README, "Known gaps").
+eval/fresh2, which the fit never saw. With eval/fresh in the fit (2026-11-27 evening) the
+cosine's weight went from 2.386 to -0.416: on everyday questions a close cosine is as often a
+sentence on the same topic that does not answer, and the cross-encoder already carries what it
+told. Each threshold is the highest that kept false abstentions within the issue's targets on
+each fitting set (SQuAD 0.07, natural 0.10); the natural set binds, and SQuAD's
+held-out-article questions are then abstained on less often than before (README, "Known gaps").
 """
 
 from __future__ import annotations

@@ -139,8 +139,8 @@ def _with_subject(part: str, first: str) -> str:
     if pronoun in ("it", "its") and (who or (tail.split()[:1] and tail.split()[0].lower() in _DUMMY_IT)):
         return part  # "Who is Elon Musk and what is it like...": "it" is not the person
     tail = _POSSESSIVE.sub(f"{name}'s", tail)  # before the name goes in, so it is not rewritten
-    possessive = pronoun in ("its", "his", "her", "their")
-    return f"{head} {name}{chr(39) + 's' if possessive else ''} {tail}".rstrip()
+    suffix = "'s" if pronoun in ("its", "his", "her", "their") else ""
+    return f"{head} {name}{suffix} {tail}".rstrip()
 
 
 def _question(text: str) -> str:
