@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
+from rag.answer.answer_type import question_names
 from rag.errors import InputError
 from rag.inputs import check_text
 from rag.text.lexical import terms
@@ -212,8 +213,6 @@ def _new_subject(question: str, earlier: list[str]) -> bool:
     """True when `question` names something (a capitalised word after its first, as
     answer_type.question_names reads names) that no earlier question mentions, and does not
     open like a follow-up."""
-    from rag.answer.answer_type import question_names
-
     if _OPENER.match(question) or _REFERRING.search(question):
         return False
     mentioned = {t for q in earlier for t in terms(q)}

@@ -135,8 +135,9 @@ def _with_subject(part: str, first: str) -> str:
     if not m or name is None:
         return part
     head, pronoun, tail = m.group(1), m.group(2).lower(), m.group(3)
-    who = first.split()[0].lower() == "who"
-    if pronoun in ("it", "its") and (who or (tail.split()[:1] and tail.split()[0].lower() in _DUMMY_IT)):
+    asks_who = first.split()[0].lower() == "who"
+    next_word = (tail.split() or [""])[0].lower()
+    if pronoun in ("it", "its") and (asks_who or next_word in _DUMMY_IT):
         return part  # "Who is Elon Musk and what is it like...": "it" is not the person
     tail = _POSSESSIVE.sub(f"{name}'s", tail)  # before the name goes in, so it is not rewritten
     suffix = "'s" if pronoun in ("its", "his", "her", "their") else ""
