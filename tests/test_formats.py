@@ -182,6 +182,28 @@ def test_word_text_inside_fields_controls_insertions_and_nested_tables_is_read(t
                    "Span | Main 120 meters\n\nFirst line\nafter the break."), raw
 
 
+def test_word_text_boxes_are_left_out_in_a_table_cell_as_in_the_body(tmp_path):
+    """Found by review: a cell read every paragraph under it, a text box's among them, while the
+    body skipped text boxes; the same floating sidebar gave different text by where it sat."""
+    import docx
+    from docx.oxml import parse_xml
+
+    from rag.ingest.docx import docx_text
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    box = (f'<w:r {w}><w:pict><w:txbxContent><w:p><w:r><w:t>Sidebar note.</w:t></w:r></w:p>'
+           '</w:txbxContent></w:pict></w:r>')
+    d = docx.Document()
+    d.add_paragraph("The dam is 90 meters high.")._p.append(parse_xml(box))
+    cell = d.add_table(rows=1, cols=2).cell(0, 1)
+    cell.paragraphs[0].add_run("Height")
+    cell.paragraphs[0]._p.append(parse_xml(box))
+    path = tmp_path / "boxes.docx"
+    d.save(str(path))
+    raw, _ = docx_text(path, path.read_bytes())
+    assert raw == "The dam is 90 meters high.\n\nHeight", raw
+
+
 def test_a_pdf_titled_untitled_takes_its_first_line():
     """Found by review: reportlab's default document title "untitled" was taken as the title."""
     from rag.ingest.pdf import pdf_metadata
