@@ -34,11 +34,11 @@ test-fast: install
 	$(PY) -m pytest -m "not slow"
 
 # Quality on the three reporting sets (README "Evaluation"): SQuAD dev seed 0, the natural reporting
-# part, and eval/fresh2 (natural questions on other articles, never used to choose anything).
+# part, and eval/fresh3 (natural questions on other articles, never used to choose anything).
 eval: install
 	$(RAG) eval $(SQUAD) --limit 2000 --seed 0 --holdout-docs 0.15 --modes hybrid,dense,lexical --out eval-out/squad --quiet
 	$(RAG) eval eval/natural --split report --modes hybrid,dense,lexical --out eval-out/natural --quiet
-	$(RAG) eval eval/fresh2 --modes hybrid,dense,lexical --out eval-out/fresh2 --quiet
+	$(RAG) eval eval/fresh3 --modes hybrid,dense,lexical --out eval-out/fresh3 --quiet
 	$(PY) benchmarks/update_readme_eval.py eval-out README.md
 
 # Issue 12: the same evaluation on SQuAD dev rendered to PDF (build/squad-pdf/), next to the .txt run.
@@ -52,7 +52,7 @@ llm: install
 	$(PY) -m rag.llm_server serve --model qwen2.5-coder-1.5b --port 8081
 
 # The generative answerer next to the extractive one, with the 1.5B model (starts its own server):
-# the natural reporting part and 300 SQuAD dev questions; slow (seconds a question on 2 cores).
+# the natural reporting part, 300 SQuAD dev questions and eval/fresh3; slow (seconds a question on 2 cores).
 eval-llm: install
 	$(PY) benchmarks/eval_llm.py --squad $(SQUAD) --out eval-out-llm --readme README.md
 

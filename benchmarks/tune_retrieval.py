@@ -3,9 +3,10 @@
 Fitting data = two sets together, so that neither wording style wins alone:
 - SQuAD dev, seed-1 split (other questions and other held-out articles than the seed-0 split
   `make eval` reports on), whose crowd questions copy the article's words;
-- the tuning part of eval/natural and all of eval/fresh, questions in everyday words, scored
-  together as the "natural" set (eval/natural's reporting part and eval/fresh2 are never read
-  here; --no-fresh fits on the tuning part alone, as before 2026-11-27 evening).
+- the tuning part of eval/natural, all of eval/fresh and all of eval/fresh2, questions in everyday
+  words, scored together as the "natural" set (eval/natural's reporting part and eval/fresh3 are
+  never read here). `--extra` names the whole sets that join the tuning part: "fresh" gives the
+  fit of 2026-11-27 evening, "" the one before it.
 Every variant is printed with its score on each set, so README claims about what won come from
 this output. Parts:
   fusion   hit@1 / hit@5 of each weighting of the chunk signals (rag/retrieve/hybrid.py)
@@ -65,19 +66,20 @@ def covers(start: int, end: int, q) -> bool:
     return any(start <= s and e <= end for s, e in q.spans)
 
 
-def load_sets(limit: int, fresh: bool = True) -> tuple[dict[str, object], list[Item]]:
-    """The fitting questions, each with the name of the index that answers it. eval/fresh has its
-    own index (its own 8 articles, as `rag eval fresh` builds) and is scored with the natural
-    tuning part as one "natural" set: both are everyday questions under the same rules."""
+def load_sets(limit: int, extra: tuple[str, ...] = ("fresh", "fresh2")) -> tuple[dict[str, object], list[Item]]:
+    """The fitting questions, each with the name of the index that answers it. Each set in `extra`
+    (a folder of eval/) has its own index (its own articles, as `rag eval fresh` builds) and is
+    scored with the natural tuning part as one "natural" set: all are everyday questions under
+    the same rules."""
     squad = prepare(ROOT.parent / "shared/data/squad-v1.1-dev", holdout_docs=0.15, seed=1, show_progress=True)
     natural = prepare(ROOT / "eval/natural", split="tune", show_progress=True)
     items = [Item(q, "squad", "squad") for q in sample(squad.dataset.questions, limit, 1)]
     items += [Item(q, "natural", "natural") for q in natural.dataset.questions]
     assistants = {"squad": squad.assistant, "natural": natural.assistant}
-    if fresh:
-        extra = prepare(ROOT / "eval/fresh", show_progress=True)
-        items += [Item(q, "natural", "fresh") for q in extra.dataset.questions]
-        assistants["fresh"] = extra.assistant
+    for name in extra:
+        whole = prepare(ROOT / "eval" / name, show_progress=True)
+        items += [Item(q, "natural", name) for q in whole.dataset.questions]
+        assistants[name] = whole.assistant
     return assistants, items
 
 
@@ -326,7 +328,8 @@ def shipped_rows(items: list[Item], answerer: ExtractiveAnswerer):
         if not ranked:
             continue
         e = answerer.evidence(it.query, ranked, it.snap)
-        yield it, ranked, {"set": it.set, "y": int(it.question.answerable), "doc": it.question.doc_id or it.question.id,
+        yield it, ranked, {"set": it.set, "index": it.index, "y": int(it.question.answerable),
+                           "doc": it.question.doc_id or it.question.id,
                            "rerank": e.rerank, "type_miss": float(not e.type_ok), "name_miss": float(not e.names_ok),
                            "cosine": e.cosine}
 
@@ -368,6 +371,7 @@ def abstain_part(items: list[Item], answerer: ExtractiveAnswerer, max_false: dic
                     f"{s} false_abstain {np.mean(p[(sets == s) & (y == 1)] < t):.3f} abstain "
                     f"{np.mean(p[(sets == s) & (y == 0)] < t):.3f}" for s in ("squad", "natural")))
             second_opinion_part(rows, p, max_false)
+            new_set_part(rows, cols, max_false)
 
 
 def second_opinion_part(rows: list[dict], p_first: np.ndarray, max_false: dict[str, float]) -> None:
@@ -399,6 +403,35 @@ def second_opinion_part(rows: list[dict], p_first: np.ndarray, max_false: dict[s
           f"                              with the second opinion {rates(p, highest_threshold(p, rows, max_false), rows)}")
 
 
+def new_set_part(rows: list[dict], cols: list[str], max_false: dict[str, float]) -> None:
+    """What a question set the fit never saw gets: each everyday set in turn is left out, the model
+    and its threshold are fitted on the rest (SQuAD and the other everyday sets) as the shipped
+    fit is, and its rates on the set left out are printed. Cross-validation by article mixes each
+    set's questions into every fold; this does not, so it shows how far one set's wording sits
+    from the others'. Printed for a few limits on the everyday sets' false abstentions: the
+    threshold rule binds in-sample, and a new set's questions sit lower."""
+    names = sorted({r["index"] for r in rows if r["set"] == "natural"})
+    print(f"  each everyday set left out of the fit (first model; rows: "
+          + ", ".join(f"{n} {sum(r['index'] == n for r in rows)}" for n in names) + "; median reranker logit of "
+          "the best sentence of an answerable question: "
+          + ", ".join(f"{n} {np.median([r['rerank'] for r in rows if r['index'] == n and r['y']]):.2f}" for n in names)
+          + "):")
+    for limit in (0.10, 0.07, 0.05, 0.03):
+        limits = {**max_false, "natural": limit}
+        false, abstain, parts = [], [], []
+        for name in names:
+            train = [r for r in rows if r["index"] != name]
+            test = [r for r in rows if r["index"] == name]
+            model, _, threshold = fit_abstention(train, cols, limits)
+            p = model.predict_proba(np.array([[r[c] for c in cols] for r in test]))[:, 1]
+            y = np.array([r["y"] for r in test])
+            false += list(p[y == 1] < threshold)
+            abstain += list(p[y == 0] < threshold)
+            parts.append(f"{name} {np.mean(p[y == 1] < threshold):.3f}/{np.mean(p[y == 0] < threshold):.3f}")
+        print(f"      natural limit {limit:.2f}: left-out sets false/abstain {', '.join(parts)};"
+              f"  pooled false {np.mean(false):.3f} abstain {np.mean(abstain):.3f}")
+
+
 def with_second_opinion(p_first: np.ndarray, p_second: np.ndarray, band: tuple[float, float]):
     """(rows inside the band, the combined probability): inside the band the second model's;
     outside it 1 or 0 by the first model's side (its threshold lies inside every band tried)."""
@@ -428,15 +461,18 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--limit", type=int, default=2000, help="SQuAD seed-1 questions")
     ap.add_argument("--parts", default="fusion,answer,abstain,follow")
-    ap.add_argument("--no-fresh", action="store_true", help="fit on the natural tuning part alone (before 2026-11-27 evening)")
+    ap.add_argument("--extra", default="fresh,fresh2",
+                    help="whole everyday sets that join the natural tuning part (\"fresh\": the fit of 2026-11-27 "
+                         "evening; \"\": the one before)")
     ap.add_argument("--max-false-abstain", default="squad=0.07,natural=0.10",
                     help="per set: the issue's targets for false abstentions")
     args = ap.parse_args()
     parts = set(args.parts.split(","))
-    assistants, items = load_sets(args.limit, fresh=not args.no_fresh)
+    extra = tuple(x for x in args.extra.split(",") if x)
+    assistants, items = load_sets(args.limit, extra)
     print(f"fitting data: {sum(it.set == 'squad' for it in items)} SQuAD seed-1 questions, "
           f"{sum(it.index == 'natural' for it in items)} natural tuning questions, "
-          f"{sum(it.index == 'fresh' for it in items)} eval/fresh questions")
+          + ", ".join(f"{sum(it.index == name for it in items)} eval/{name} questions" for name in extra))
     fusion = FusionConfig()
     if "fusion" in parts:
         fusion = fusion_part(assistants, items, fusion)

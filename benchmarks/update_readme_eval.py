@@ -3,10 +3,10 @@
     python benchmarks/update_readme_eval.py eval-out README.md
 
 Reads eval-out/squad/report.json (SQuAD dev, seed 0), eval-out/natural/report.json (the
-reporting part of eval/natural) and eval-out/fresh2/report.json (eval/fresh2), writes
+reporting part of eval/natural) and eval-out/fresh3/report.json (eval/fresh3), writes
 eval-out/report.json and eval-out/report.md with all three, and replaces the README block
 between the eval markers. Beside each table stands the previous release's hybrid column
-(eval/baseline.json; none for eval/fresh2, which is newer), so a change shows as one. Numbers are
+(eval/baseline.json; none for eval/fresh3, which is newer), so a change shows as one. Numbers are
 copied from the reports, never typed.
 """
 
@@ -28,8 +28,9 @@ SETS = {
     "squad": "SQuAD dev (seed 0: 2,000 questions, 15% of the 48 articles held out, their questions unanswerable)",
     "natural": "Natural questions, reporting part (eval/natural: everyday wording; near-topic and unrelated "
                "questions the articles do not answer)",
-    "fresh2": "Fresh natural questions (eval/fresh2: the same rules, on 8 SQuAD dev articles no other set "
-              "uses, written on 2026-11-27 before its first run and never used to choose anything)",
+    "fresh3": "Fresh natural questions (eval/fresh3: the same rules, on the 6 SQuAD dev articles no other set "
+              "uses, written on 2026-11-27 before its first run; nothing is fitted or tuned on it, and the one "
+              "decision its first run counted in is named below the tables)",
 }
 
 
@@ -78,8 +79,8 @@ def main(out_dir: str = "eval-out", readme: str = "README.md") -> None:
     for name, report in reports.items():
         lines += section(name, report, baseline.get(name))
     (out / "report.md").write_text("# Evaluation report\n\n" + "\n".join(lines) +
-                                   "\nPer-set details, worst misses and plots: squad/report.md, natural/report.md, "
-                                   "fresh2/report.md.\n",
+                                   "\nPer-set details, worst misses and plots: "
+                                   + ", ".join(f"{name}/report.md" for name in SETS) + ".\n",
                                    encoding="utf-8")
     block = "\n".join([START, *lines, END])
     path = ROOT / readme
