@@ -34,7 +34,8 @@ test-fast: install
 	$(PY) -m pytest -m "not slow"
 
 # Quality on the three reporting sets (README "Evaluation"): SQuAD dev seed 0, the natural reporting
-# part, and eval/fresh3 (natural questions on other articles, never used to choose anything).
+# part, and eval/fresh3 (natural questions on other articles, never fitted or tuned on: README
+# "Five question sets").
 eval: install
 	$(RAG) eval $(SQUAD) --limit 2000 --seed 0 --holdout-docs 0.15 --modes hybrid,dense,lexical --out eval-out/squad --quiet
 	$(RAG) eval eval/natural --split report --modes hybrid,dense,lexical --out eval-out/natural --quiet

@@ -8,7 +8,7 @@ Starts the model server (rag/llm_server.py: Qwen2.5-Coder-1.5B-Instruct Q4_K_M, 
 --llm-url names one, then runs `rag eval --llm` on the three REPORTING sets, each once:
 - the natural question set's reporting part (`eval/natural --split report`);
 - 300 SQuAD dev questions (`--limit 300 --seed 0 --holdout-docs 0.15`);
-- eval/fresh3 (natural questions on the 6 articles no other set uses, never used to choose anything).
+- eval/fresh3 (natural questions on the 6 articles no other set uses, never fitted or tuned on).
 eval/fresh and eval/fresh2 (8 more articles each) were reporting sets until 2026-11-27 evening and
 night, and are fitting data since; `--only fresh,fresh2` still runs them.
 Every choice of the generative answerer was made on the fitting sets (the natural tuning part,

@@ -56,7 +56,7 @@ def test_the_paraphrase_rule_counts_stems_and_base_forms():
 
 
 # eval/fresh: the same rules, on 8 SQuAD dev articles eval/natural does not use. Written after
-# every weight and threshold was chosen; fitting data since eval/fresh2 replaced it (README "Four
+# every weight and threshold was chosen; fitting data since eval/fresh2 replaced it (README "Five
 # question sets"). eval/fresh2: the same rules again, on 8 more articles no other set uses; the
 # stand-in for the question sets we do not have until it joined the fitting data in turn.
 FRESH = FOLDER.parent / "fresh"
