@@ -48,12 +48,13 @@ def test_mode_metrics_are_exact_on_known_rows():
          "abstained": False, "contains_gold": False, "ms": 20.0},
         {"answerable": True, "rank": None, "support": [], "citations_valid": [], "abstained": True,
          "contains_gold": False, "ms": 30.0},
-        {"answerable": False, "rank": None, "support": [], "citations_valid": [], "abstained": True,
+        {"answerable": False, "kind": "near", "rank": None, "support": [], "citations_valid": [], "abstained": True,
          "contains_gold": False, "ms": 40.0},
-        {"answerable": False, "rank": None, "support": [], "citations_valid": [False], "abstained": False,
-         "contains_gold": False, "ms": 50.0},
+        {"answerable": False, "kind": "unrelated", "rank": None, "support": [], "citations_valid": [False],
+         "abstained": False, "contains_gold": False, "ms": 50.0},
     ]
     m = ModeResult("hybrid", rows).metrics()
+    assert m["abstain_near"] == 1.0 and m["abstain_unrelated"] == 0.0
     assert m["n_questions"] == 5 and m["n_unanswerable"] == 2
     assert m["hit@1"] == pytest.approx(1 / 3, abs=1e-4)
     assert m["hit@3"] == pytest.approx(1 / 3, abs=1e-4)
@@ -160,6 +161,7 @@ def test_unmeasured_rates_are_none_not_zero():
                      "contains_gold": False, "ms": 10.0}]
     m = ModeResult("hybrid", unanswerable).metrics()  # no answerable question: nothing to rate
     assert m["abstain_unanswerable"] == 1.0
+    assert m["abstain_near"] is None and m["abstain_unrelated"] is None  # the file named no kinds
     for key in ("hit@1", "mrr@10", "citation_support@1", "answer_contains_gold", "false_abstain"):
         assert m[key] is None, key
 
@@ -217,3 +219,18 @@ def test_any_holdout_holds_out_at_least_one_article(tiny_dataset, tmp_path):
 
     dataset = load_folder(tiny_dataset, 0.01, 0, tmp_path / "articles")  # 0.01 x 3 rounds to none
     assert len(dataset.article_files) == 2 and sum(not q.answerable for q in dataset.questions) == 2
+
+
+def test_the_kind_of_an_unanswerable_question_is_read_from_its_line(tmp_path):
+    """Near-topic and unrelated questions are reported apart (abstain_near, abstain_unrelated);
+    a line with answers has no kind, whatever it says."""
+    from rag.eval.datasets import load_plain
+
+    path = tmp_path / "mine.jsonl"
+    path.write_text("\n".join(json.dumps(q) for q in [
+        {"question": "How many people work for the dam?", "answers": [], "kind": "near"},
+        {"question": "Who painted the Mona Lisa?", "answers": [], "kind": "unrelated"},
+        {"question": "How high is Mount Gamma?", "answers": ["3,200 metres"], "kind": "near"},
+        {"question": "What is the capital of Peru?", "answers": []},
+    ]) + "\n")
+    assert [q.kind for q in load_plain(path).questions] == ["near", "unrelated", None, None]

@@ -63,6 +63,9 @@ class Question:
     doc_id: str | None  # the index's document id of the gold article
     spans: tuple[tuple[int, int], ...]  # gold answer spans in the raw article text
     answerable: bool = True
+    # An unanswerable question's "kind" in a question file that says ("near": near an article's
+    # topic, "unrelated"); `rag eval` then reports abstention on each kind apart.
+    kind: str | None = None
 
 
 @dataclass
@@ -108,10 +111,17 @@ def load_folder(folder: Path, holdout: float, seed: int, workdir: Path, split: s
             continue
         spans = _spans(q)
         questions.append(Question(str(q["id"]), q["question"], tuple(q["answers"]), doc_of.get(q["doc_id"]),
-                                  spans, answerable=bool(q["answers"]) and q["doc_id"] not in held))
+                                  spans, answerable=bool(q["answers"]) and q["doc_id"] not in held,
+                                  kind=_kind(q)))
     if split is not None and not questions:
         raise InputError(f"{folder}: no questions in split {split!r}")
     return Dataset(questions, files)
+
+
+def _kind(q: dict) -> str | None:
+    """The "kind" of an unanswerable question line, when it names one as a string."""
+    kind = q.get("kind")
+    return kind if isinstance(kind, str) and kind and not q.get("answers") else None
 
 
 def load_plain(path: Path) -> Dataset:
@@ -128,7 +138,7 @@ def load_plain(path: Path) -> Dataset:
             # Offsets without a doc_id do not say which file they are in: the answer string decides.
             spans = _spans(q) if q.get("doc_id") is not None else ()
             questions.append(Question(str(q.get("id", i)), q["question"], tuple(answers), q.get("doc_id"), spans,
-                                      answerable=bool(answers)))
+                                      answerable=bool(answers), kind=_kind(q)))
         except (json.JSONDecodeError, KeyError, TypeError) as e:
             raise InputError(f"{path}:{i + 1}: not a question line ({e}); expected "
                              '{"question": str, "answers": [str], "doc_id"?: str}') from None

@@ -92,6 +92,11 @@ class ModeResult:
         m["answer_contains_gold"] = sum(1 for r in ans if r["contains_gold"]) / n
         m["abstain_unanswerable"] = (sum(1 for r in una if r["abstained"]) / len(una)) if una else None
         m["false_abstain"] = sum(1 for r in ans if r["abstained"]) / n
+        # The question files that tell near-topic from unrelated questions get each kind's rate:
+        # the near ones are the hard part, and the total hides them.
+        for kind in ("near", "unrelated"):
+            of_kind = [r for r in una if r.get("kind") == kind]
+            m[f"abstain_{kind}"] = (sum(1 for r in of_kind if r["abstained"]) / len(of_kind)) if of_kind else None
         m["ask_ms_p50"] = float(np.percentile(lat, 50))
         m["ask_ms_p95"] = float(np.percentile(lat, 95))
         if any("answerer" in r for r in self.rows):

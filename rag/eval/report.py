@@ -9,8 +9,8 @@ from typing import Any
 from rag.eval.metrics import FALLBACK_REASONS, KS
 
 COLUMNS = ["hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "citation_support@1", "citation_support@any",
-           "citations_valid", "answer_contains_gold", "abstain_unanswerable", "false_abstain",
-           "ask_ms_p50", "ask_ms_p95", "ingest_s"]
+           "citations_valid", "answer_contains_gold", "abstain_unanswerable", "abstain_near", "abstain_unrelated",
+           "false_abstain", "ask_ms_p50", "ask_ms_p95", "ingest_s"]
 # Rows only a generative run has (rag.eval.metrics.generative_metrics); "–" in other columns.
 GENERATIVE_COLUMNS = ["supported_share", "unsupported_shown", "generative_share", "not_asked_share",
                       "fallback_share", *(f"fallback_{r}" for r in FALLBACK_REASONS),

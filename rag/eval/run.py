@@ -40,7 +40,7 @@ def run_questions(assistant, questions: list[Question], mode: str, k: int, show_
         valid = [citation_problem_for(c, snap.raw_texts[c.doc_id]) is None for c in answer.citations]
         result.rows.append({
             "id": q.id, "question": q.question, "answers": list(q.answers), "doc_id": q.doc_id,
-            "answerable": q.answerable, "rank": hit_rank(q, answer) if q.answerable else None,
+            "answerable": q.answerable, "kind": q.kind, "rank": hit_rank(q, answer) if q.answerable else None,
             "support": citation_supports(q, answer) if q.answerable else [],
             "citations_valid": valid, "citation_pages": [c.page for c in answer.citations],
             "abstained": answer.abstained, "confidence": answer.confidence,
