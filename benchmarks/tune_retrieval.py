@@ -54,7 +54,7 @@ class Item:
 
     question: object  # rag.eval.datasets.Question
     set: str
-    index: str = ""  # which prepared index answers it (default: the set's own)
+    index: str  # which prepared index answers it ("squad", "natural", or an eval/ folder's name)
     query: object = None
     cands: Candidates | None = None
     gold_rows: np.ndarray | None = None
@@ -246,11 +246,16 @@ def fit_abstention(rows: list[dict], cols: list[str], max_false: dict[str, float
     same within it."""
     from sklearn.linear_model import LogisticRegression
 
-    X = np.array([[r[c] for c in cols] for r in rows])
+    X = feature_matrix(rows, cols)
     y = np.array([r["y"] for r in rows])
     model = LogisticRegression(C=10.0, max_iter=5000).fit(X, y, sample_weight=balanced_weights(rows))
     p = model.predict_proba(X)[:, 1]
     return model, p, highest_threshold(p, rows, max_false)
+
+
+def feature_matrix(rows: list[dict], cols: list[str]) -> np.ndarray:
+    """The rows' features `cols`, one row each: what every abstention model here is fitted on."""
+    return np.array([[r[c] for c in cols] for r in rows], dtype=float)
 
 
 def balanced_weights(rows: list[dict]) -> np.ndarray:
@@ -292,7 +297,7 @@ def out_of_fold(rows: list[dict], cols: list[str], trees: bool = False) -> np.nd
     from sklearn.model_selection import GroupKFold
 
     y = np.array([r["y"] for r in rows])
-    X = np.array([[r[c] for c in cols] for r in rows], dtype=float)
+    X = feature_matrix(rows, cols)
     w = balanced_weights(rows)
     p = np.zeros(len(rows))
     for train, test in GroupKFold(5).split(X, y, np.array([r["doc"] for r in rows])):
@@ -423,7 +428,7 @@ def new_set_part(rows: list[dict], cols: list[str], max_false: dict[str, float])
             train = [r for r in rows if r["index"] != name]
             test = [r for r in rows if r["index"] == name]
             model, _, threshold = fit_abstention(train, cols, limits)
-            p = model.predict_proba(np.array([[r[c] for c in cols] for r in test]))[:, 1]
+            p = model.predict_proba(feature_matrix(test, cols))[:, 1]
             y = np.array([r["y"] for r in test])
             false += list(p[y == 1] < threshold)
             abstain += list(p[y == 0] < threshold)
