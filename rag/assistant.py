@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+import unicodedata
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -45,7 +46,9 @@ def check_question(question: Any, name: str = "question") -> str:
     check_text(question, name)
     if not any(ch.isalnum() for ch in question):
         raise InputError(f"{name} has no letters or digits: {question[:40]!r}")
-    return question.strip()
+    # Composed, as keyboards type it: a question pasted from a file saved decomposed (macOS, some
+    # PDFs: "u" + a combining diaeresis) would otherwise reach the spelling corrector as two words.
+    return unicodedata.normalize("NFC", question.strip())
 
 
 class Assistant:

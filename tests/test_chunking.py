@@ -18,6 +18,17 @@ def test_sentences_respect_abbreviations_and_quotes():
                    "It flew 1,000 km!", "Then?", "Yes."]
 
 
+@pytest.mark.parametrize("text, sentences", [
+    ("The capital moved to Japan. Über was founded there.", ["The capital moved to Japan.", "Über was founded there."]),
+    ("The khan died in 1227. Ögedei succeeded him.", ["The khan died in 1227.", "Ögedei succeeded him."]),
+    ("He left. ¿Cuándo vuelve? ¡Pronto! Yes.", ["He left.", "¿Cuándo vuelve?", "¡Pronto!", "Yes."]),
+    ("Costs rose, e.g. rent. and food.", ["Costs rose, e.g. rent. and food."]),  # no capital: one sentence
+    ("Mr. Ørsted spoke. Он ушёл.", ["Mr. Ørsted spoke.", "Он ушёл."]),  # an abbreviation still holds
+])
+def test_a_capital_of_any_script_starts_a_sentence(text, sentences):
+    assert [text[s:e] for s, e in split_sentences(text)] == sentences
+
+
 def test_seed_chunks_are_whole_sentences_within_the_token_limit():
     article = read_article(SEED_FILE, 10**7)
     config = ChunkingConfig(max_tokens=120, overlap_sentences=1)

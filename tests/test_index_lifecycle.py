@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_assistant, write_corpus
+from conftest import assert_citations_verified, make_assistant, write_corpus
 from rag import IndexMismatchError, IndexNotFoundError
 from rag.errors import CorruptIndexError, InputError
 from rag.store import IndexFolder
@@ -211,3 +211,50 @@ def test_a_changed_sidecar_title_reingests_the_file(corpus, tmp_path, embedder):
     report = a.ingest([corpus])
     assert report.updated == ["alpha.txt"]
     assert a.snapshot.documents["alpha.txt"].title == "The Alpha river"
+
+
+def test_a_new_text_version_reads_each_file_again_and_reuses_its_vectors(corpus, tmp_path, embedder, monkeypatch):
+    # A change to sentence splitting or term analysis (rag/text VERSION) must reach indexed files
+    # at their next ingest, though their bytes did not change; their vectors are reused.
+    import rag.ingest.reader as reader
+
+    monkeypatch.setattr(reader, "TEXT_VERSION", "text-1")
+    a = make_assistant(tmp_path / "idx", embedder)
+    a.ingest([corpus])
+    monkeypatch.undo()
+    report = a.ingest([corpus])
+    assert sorted(report.updated) == ["alpha.txt", "beta.txt", "seed.txt"]
+    assert report.chunks_embedded == 0 and report.sentences_embedded == 0
+    assert not a.ingest([corpus]).changed
+
+
+def test_an_index_of_the_analyzer_before_nfkc_is_still_read(corpus, tmp_path, embedder):
+    make_assistant(tmp_path / "idx", embedder).ingest([corpus])
+    manifest_path = IndexFolder(tmp_path / "idx").current_version() / "manifest.json"
+    m = json.loads(manifest_path.read_text())
+    m["lexical_analyzer"] = "words-lower-stop_en-irregular_en-snowball_en"
+    manifest_path.write_text(json.dumps(m))
+    answer = make_assistant(tmp_path / "idx", embedder).ask("How high is Beta mountain?")
+    assert answer.citations[0].doc_id == "beta.txt"
+
+
+def test_a_decomposed_file_is_found_and_split_as_typed(tmp_path, embedder):
+    # Saved decomposed ("u" + U+0308, as macOS writes it), asked composed, as keyboards type it,
+    # in lexical mode, where only the terms can match; and a sentence that starts with a
+    # non-ASCII capital is cited alone, at its exact offsets in the file.
+    text = ("Zurich lakes\n\nThe old harbour was rebuilt in 1890. Über 40 boats use it. "
+            "The ferry to Ku\u0308snacht runs hourly and carries 300 passengers.\n")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "lakes.txt").write_text(text, encoding="utf-8")
+    (corpus / "other.txt").write_text("Lake ferries\n\nThe ferry to Rapperswil carries 500 passengers.\n")
+    a = make_assistant(tmp_path / "idx", embedder)
+    a.ingest([corpus])
+    assert [h.chunk.doc_id for h in a.search("Küsnacht", mode="lexical")] == ["lakes.txt"]
+    answer = a.ask("How many passengers does the ferry to Küsnacht carry?", mode="lexical")
+    assert not answer.abstained and answer.citations[0].doc_id == "lakes.txt"
+    assert "300 passengers" in answer.citations[0].quote
+    assert_citations_verified(answer)
+    boats = a.ask("How many boats use the harbour?")
+    assert any(c.quote == "Über 40 boats use it." for c in boats.citations)
+    assert_citations_verified(boats)

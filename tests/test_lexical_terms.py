@@ -8,6 +8,7 @@ been emptied.
 from __future__ import annotations
 
 import random
+import unicodedata
 
 import pytest
 
@@ -18,6 +19,7 @@ from rag.text.lexical import terms
 
 def spelled_out(text: str) -> list[str]:
     """The analysis in its plain form: words, apostrophes and dots, irregular verbs, stop words, stems."""
+    text = unicodedata.normalize("NFKC", text)
     words = [w.replace("’", "'").replace(".", "") for w in lexical._WORD.findall(text.lower())]
     words = [w.split("'")[0] if w.endswith(("'s", "'t")) else w for w in words]
     words = [BASE_FORM.get(w, w) for w in words if w]
@@ -31,6 +33,7 @@ SAMPLES = [
     "Rock'n'roll, O'Neil's e.g. 3.5 km — naïve café résumé",
     "",
     "... ' ’ .",
+    "Zu\u0308rich and the ﬁnal ＵＮ vote",  # decomposed, a ligature, full-width letters
 ]
 
 
@@ -39,6 +42,15 @@ def test_known_analyses():
     assert terms("It flies; they fly.") == ["fli", "fli"]  # "flew", "flies" and "fly" are one term
     assert terms("The U.S.'s army didn't go") == ["us", "armi", "didn", "go"]
     assert terms("Pyongyang’s missile") == ["pyongyang", "missil"]
+
+
+def test_every_way_of_writing_a_word_gives_one_term():
+    # A question typed on a keyboard (composed "ü") must find a file saved decomposed ("u" and a
+    # combining diaeresis, as macOS and some PDFs write it); PDFs also hold ligatures ("ﬁ") and
+    # East Asian text full-width Latin letters.
+    assert terms("Zürich") == terms("Zu\u0308rich") == ["zürich"]
+    assert terms("ﬁnal ﬂight") == terms("final flight")
+    assert terms("ＵＮ") == terms("UN")
 
 
 @pytest.mark.parametrize("text", SAMPLES)

@@ -16,6 +16,7 @@ from rag.errors import InputError
 from rag.ingest.formats import SUPPORTED_SUFFIXES, reader_for
 from rag.ingest.base import read_sidecar, sidecar_path
 from rag.ingest.mapped import MappedText
+from rag.text import VERSION as TEXT_VERSION
 
 __all__ = ["Article", "SUPPORTED_SUFFIXES", "content_hash", "read_article", "read_bytes_checked"]
 
@@ -39,9 +40,11 @@ class Article:
 
 
 def content_hash(path: Path, data: bytes) -> str:
-    """sha256 of the file's bytes, its metadata sidecar, if any (a new title re-ingests), and for
-    extracted formats the extractor's version (a new pypdf re-extracts)."""
+    """sha256 of the file's bytes, its metadata sidecar, if any (a new title re-ingests), for
+    extracted formats the extractor's version (a new pypdf re-extracts), and the version of
+    sentence splitting and term analysis (rag/text: a new splitter re-chunks)."""
     h = hashlib.sha256(data)
+    h.update(b"\x00text\x00" + TEXT_VERSION.encode())
     meta = sidecar_path(path)
     if meta.is_file():
         try:

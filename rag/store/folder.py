@@ -43,7 +43,7 @@ from rag.errors import CorruptIndexError, IndexMismatchError, IndexNotFoundError
 from rag.store.chunk_table import ChunkTable
 from rag.store.lexical import load_lexical
 from rag.store.sentence_terms import load_sentence_terms
-from rag.store.snapshot import FORMAT_VERSION, LEXICAL_ANALYZER, Snapshot
+from rag.store.snapshot import FORMAT_VERSION, LEXICAL_ANALYZER, READABLE_ANALYZERS, Snapshot
 from rag.store.vectors import open_vector_store
 from rag.types import DocumentRecord
 
@@ -244,7 +244,7 @@ def check_format(manifest: dict[str, Any], where: Path, check_analyzer: bool = T
         raise IndexMismatchError(f"{where}: index format version {found}, this program reads version "
                                  f"{FORMAT_VERSION}; rebuild with `rag ingest --rebuild PATH`")
     analyzer = manifest.get("lexical_analyzer")
-    if check_analyzer and analyzer != LEXICAL_ANALYZER:
+    if check_analyzer and analyzer not in READABLE_ANALYZERS:
         raise IndexMismatchError(f"{where}: BM25 index was built with analyzer {analyzer!r}, this program "
                                  f"uses {LEXICAL_ANALYZER!r}; rebuild with `rag ingest --rebuild PATH` "
                                  "(embeddings are reused, only the lexical index is rebuilt)")

@@ -26,7 +26,12 @@ FORMAT_VERSION = 4
 # What sentence_vectors.npy holds, in the manifest: each sentence embedded alone, prefixed with
 # its document's title (rag/indexer.py, embed_with_cache).
 SENTENCE_VECTORS = "title+sentence"
-LEXICAL_ANALYZER = "words-lower-stop_en-irregular_en-snowball_en"
+LEXICAL_ANALYZER = "nfkc-words-lower-stop_en-irregular_en-snowball_en"
+# Analyzers whose indexes this one still reads. The one before NFKC gives the same terms for all
+# text already in NFKC form (ASCII, and accented letters as keyboards type them); its indexes
+# are read as they are, and each file gets NFKC terms when it is next ingested (its content hash
+# holds rag/text's VERSION). `rag ingest --rebuild` refreshes all at once, reusing the vectors.
+READABLE_ANALYZERS = (LEXICAL_ANALYZER, "words-lower-stop_en-irregular_en-snowball_en")
 
 
 def now_iso() -> str:

@@ -9,6 +9,7 @@ can never disagree on what a term is.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 from rag.text.irregular import BASE_FORM
@@ -34,6 +35,12 @@ def terms(text: str) -> list[str]:
     # Each word's term depends on the word alone, so it is looked up rather than worked out
     # again: a question's first use of ~100 candidate chunks analyses ~500 sentences, and the
     # lookup halves that (benchmarks/query.py, "sentence_terms_first_use").
+    if not text.isascii():
+        # One form for every way of writing a word: "Zürich" typed composed matches a file saved
+        # decomposed ("u" + U+0308, as macOS and some PDFs write it), "ﬁnal" matches "final" and
+        # a full-width "ＵＮ" matches "UN" (compatibility forms). Only terms change, never the text
+        # a citation quotes. Part of rag/text's VERSION.
+        text = unicodedata.normalize("NFKC", text)
     out = []
     for word in _WORD.findall(text.lower()):
         term = _TERM_OF.get(word, _UNSEEN)

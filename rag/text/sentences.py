@@ -2,8 +2,8 @@
 
 A boundary is sentence-final punctuation (. ! ? …), optionally followed by closing quotes or
 brackets and by reference marks ("[1]", "[citation needed]": rag/text/references.py), then
-whitespace, then something that can start a sentence (a capital, a digit, an
-opening quote or bracket). Paragraph breaks are always boundaries, so headings and captions
+whitespace, then something that can start a sentence (a capital of any script, "Über" as
+well as "Uber", a digit, an opening quote or bracket, or Spanish's "¿" and "¡"). Paragraph breaks are always boundaries, so headings and captions
 without a full stop are sentences of their own. A period after a known abbreviation or a
 single capital (an initial, "U.S.") is not a boundary when a capitalised word follows that
 is likely part of a name; that is the common failure of naive splitters on news text.
@@ -20,7 +20,9 @@ import re
 from rag.text.references import MARK
 
 # Reference marks may follow the punctuation (".[1] It rises", ".[citation needed] Many").
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?i:%s)*(?=\s+[\"'“‘(\[]?[A-Z0-9])" % MARK)
+# `next` is the first letter or digit after the space; `split_sentences` keeps the boundary
+# only when it is a capital or a digit (re has no class for the capitals of every script).
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?i:%s)*(?=\s+[\"'“‘(\[¿¡]?(?P<next>[^\W_]))" % MARK)
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "gen", "col", "lt", "sgt", "capt",
     "gov", "sen", "rep", "rev", "hon", "pres", "vs", "etc", "no", "nos", "vol", "fig", "inc",
@@ -38,7 +40,8 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         seg_start = p_start
         body = para.group()
         for m in _BOUNDARY.finditer(body):
-            if _is_abbreviation(body, m.end()):
+            first = m.group("next")
+            if not (first.isupper() or first.isdigit()) or _is_abbreviation(body, m.end()):
                 continue
             _add(spans, text, seg_start, p_start + m.end())
             seg_start = p_start + m.end()
