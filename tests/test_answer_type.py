@@ -44,3 +44,16 @@ def test_the_names_a_question_asks_about():
     # Typed in capitals, a question's capitals do not mark names; its years still count.
     assert question_names("HOW MANY CHINESE TROOPS ARE IN RUSSIA?") == []
     assert question_names("WHAT HAPPENED IN 1348?") == ["1348"]
+
+
+def test_a_name_may_start_with_a_capital_of_any_script():
+    # "Ögedei" and "Łódź" are names; before, only an ASCII capital started one, so a sentence
+    # naming Ögedei did not answer "who", and a question about Łódź did not need it mentioned.
+    from rag.answer.answer_type import question_names
+
+    q = "Who got the throne from Genghis Khan?"
+    assert holds(PERSON, "In the end Genghis Khan gave the throne to Ögedei.", q)
+    assert holds(PLACE, "The factory moved to Łódź.", "Where did the factory move?")
+    assert holds(PERSON, "He moved it to pre-Columbian ruins.", q)  # "Columbian" is a name, as before
+    assert question_names("How many people live in Łódź today?") == ["Łódź"]
+    assert question_names("Who succeeded Ögedei in 1241?") == ["Ögedei", "1241"]

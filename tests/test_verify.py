@@ -66,3 +66,12 @@ def test_a_paraphrase_of_the_cited_sentence_is_supported_and_a_wrong_citation_is
     # Said by neither sentence: not supported, whatever it cites.
     bad, = verifier.check([("The launch was ordered by the Russian navy after talks in Minsk.", (2,))], sources)
     assert not bad.supported and bad.problem and not bad.cites
+
+
+def test_a_name_of_any_script_must_occur_in_the_cited_text():
+    # Before, "Ögedei" was read as "gedei", not capitalised, so a claim could name him unchecked.
+    assert names_in("The throne went to Ögedei and then to Güyük.") == ["Ögedei", "Güyük"]
+    assert "Ögedei" in fact_problem("The throne went to Ögedei.", "Genghis Khan gave the throne to his son.")
+    assert fact_problem("The throne went to Ögedei.", "Genghis Khan gave the throne to Ögedei.") is None
+    # A model writes composed letters; the file may hold them decomposed ("u" + U+0308).
+    assert fact_problem("The ferry goes to Zürich.", "The ferry goes to Zu\u0308rich every hour.") is None

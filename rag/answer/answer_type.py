@@ -30,8 +30,9 @@ _DATE_S = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})s?\b|\b(?:%s)\b|\b(?:monday|tue
 _NUMBER_S = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|"
                        r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|"
                        r"millions?|billions?|trillions?|half|third|quarter|percent|several|few)\b", re.I)
-# A capitalised word that is not the first word of the sentence: a name, a place, an organisation.
-_NAME_S = re.compile(r"(?<=[\s(\"'“‘,;:—-])[A-Z][\w'’.-]*[a-z][\w'’.-]*")
+# A word that is not the first of the sentence; `_names` keeps those that are capitalised (a
+# capital of any script: "Ögedei", "Łódź") and not all capitals: names, places, organisations.
+_NAME_S = re.compile(r"(?<=[\s(\"'“‘,;:—-])(?![a-z])[^\W\d_][\w'’.-]*")  # not from "p" of "pre-Columbian"
 
 
 def expected_type(question: str) -> str | None:
@@ -52,12 +53,18 @@ def holds(kind: str | None, sentence: str, question: str) -> bool:
         return any(m.group(0).lower() not in asked for m in _DATE_S.finditer(sentence))
     if kind == NUMBER:
         return any(m.group(0).lower() not in asked for m in _NUMBER_S.finditer(sentence))
-    names = [m.group(0) for m in _NAME_S.finditer(sentence)]
-    return any(n.lower().strip(".'’") not in asked for n in names)
+    return any(n.lower().strip(".'’") not in asked for n in _names(sentence))
 
 
-# Capitalised words after the first (names, places, organisations) and years in a question.
-_QUESTION_NAME = re.compile(r"(?<=\s)(?:[A-Z][\w'’.&-]*\w|[12]\d{3}s?)\b")
+def _names(sentence: str) -> list[str]:
+    """The capitalised words of `sentence` after its first (see `_NAME_S`)."""
+    return [w for w in (m.group(0) for m in _NAME_S.finditer(sentence))
+            if w[0].isupper() and any(ch.islower() for ch in w[1:])]
+
+
+# Words after the first, of which `question_names` keeps the capitalised ones (names, places,
+# organisations; a capital of any script) and years.
+_QUESTION_NAME = re.compile(r"(?<=\s)(?:(?![a-z])[^\W\d_][\w'’.&-]*\w|[12]\d{3}s?)\b")
 _NOT_NAMES = frozenset("What Who Whom Whose When Where Why How Which Is Are Was Were Do Does Did Can Could "
                        "Has Have Had Will Would Should The A An In On Of And Or I".split())
 
@@ -72,7 +79,8 @@ def question_names(question: str) -> list[str]:
     be refused (natural tuning part typed in capitals: false_abstain 0.154, against 0.086 as
     written; with this rule 0.086 both ways, and 0.077 in capitals since abstention's second
     opinion answers one more; benchmarks/question_forms.py prints both)."""
-    found = [m.group(0) for m in _QUESTION_NAME.finditer(question) if m.group(0) not in _NOT_NAMES]
+    found = [w for w in (m.group(0) for m in _QUESTION_NAME.finditer(question))
+             if (w[0].isupper() or w[0].isdigit()) and w not in _NOT_NAMES]
     if not any(ch.islower() for ch in question):
         return [w for w in found if w[0].isdigit()]
     return found

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
@@ -93,7 +94,7 @@ _NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seve
                       "ninety": 90, "hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9,
                       "trillion": 10**12, "dozen": 12})
 _DIGITS = re.compile(r"(?<![\w.])\d+(?:[,.]\d+)*")
-_WORD = re.compile(r"[A-Za-z][\w'’.-]*[\w]|[A-Za-z]")
+_WORD = re.compile(r"[^\W\d_][\w'’.-]*\w|[^\W\d_]")  # a letter of any script first: "Ögedei", not "gedei"
 _MONTHS_DAYS = frozenset(
     "january february march april may june july august september october november december monday tuesday "
     "wednesday thursday friday saturday sunday".split())
@@ -172,8 +173,10 @@ def _name_found(name: str, words: set[str]) -> bool:
 
 def fact_problem(claim: str, cited: str, question: str = "") -> str | None:
     """None when every number, date and name of `claim` occurs in `cited` (or in `question`),
-    else a sentence saying what is missing."""
-    cited = f"{cited} {question}"
+    else a sentence saying what is missing. Both are compared in NFKC form: a model writes
+    "Zürich" composed, a file may hold it decomposed (rag/text/lexical.py)."""
+    claim = unicodedata.normalize("NFKC", claim)
+    cited = unicodedata.normalize("NFKC", f"{cited} {question}")
     have_numbers = numbers_in(cited)
     missing = [n for n in dict.fromkeys(_claim_numbers(claim)) if n not in have_numbers]
     if missing:
