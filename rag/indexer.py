@@ -21,7 +21,7 @@ from rag.errors import InputError
 from rag.ingest import collect_files, read_article
 from rag.ingest.files import check_file_name
 from rag.ingest.reader import content_hash, read_bytes_checked
-from rag.store import (FORMAT_VERSION, SENTENCE_VECTORS, Bm25Index, SentenceTerms, Snapshot, VectorStore,
+from rag.store import (FORMAT_VERSION, LEXICAL_ANALYZER, SENTENCE_VECTORS, Bm25Index, SentenceTerms, Snapshot, VectorStore,
                        chunk_terms, empty_manifest, make_snapshot, now_iso, sentence_terms_of)
 from rag.store.faiss_store import FaissStore
 from rag.types import Chunk, DocumentRecord
@@ -177,6 +177,10 @@ def replace_documents(previous: Snapshot | None, docs: dict[str, DocumentRecord]
         keep = np.array([c.doc_id not in gone for c in previous.chunks], dtype=bool)
         old_docs = {k: v for k, v in previous.documents.items() if k not in gone}
         old_raw = {k: v for k, v in previous.raw_texts.items() if k in old_docs}
+        if not old_docs:
+            # Every document is read by this ingest, so every term is the analyzer's of today: an
+            # index of an older readable analyzer (rag/store/snapshot.py) is now fully up to date.
+            manifest["lexical_analyzer"] = LEXICAL_ANALYZER
 
     next_vid = int(manifest["next_vid"])
     new_vids = np.arange(next_vid, next_vid + len(chunks), dtype=np.int64)

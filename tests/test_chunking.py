@@ -89,3 +89,12 @@ def test_the_word_before_a_full_stop_is_found_from_the_end_alone(body, cut):
 def test_a_byte_order_mark_is_not_part_of_the_first_sentence():
     # Found by review: an answer from a .txt saved with a BOM began with U+FEFF.
     assert split_sentences("\ufeffThe keeper retired in 1987. He left.") == [(1, 28), (29, 37)]
+
+
+def test_a_long_run_of_dots_is_read_once():
+    # A PDF's dot leaders ("Contents .......... 7"): the boundary was tried from every dot of the
+    # run, in time growing with the square of its length (50,000 dots: 168 s); now one pass.
+    text = "Contents" + "." * 50_000 + "x. Then it ends."
+    assert [text[s:e] for s, e in split_sentences(text)] == ["Contents" + "." * 50_000 + "x.", "Then it ends."]
+    short = "Wait... Then. x!!! Yes?! No."
+    assert [short[s:e] for s, e in split_sentences(short)] == ["Wait...", "Then. x!!!", "Yes?!", "No."]

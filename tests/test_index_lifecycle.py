@@ -228,14 +228,23 @@ def test_a_new_text_version_reads_each_file_again_and_reuses_its_vectors(corpus,
     assert not a.ingest([corpus]).changed
 
 
-def test_an_index_of_the_analyzer_before_nfkc_is_still_read(corpus, tmp_path, embedder):
+def test_an_index_of_the_analyzer_before_nfkc_is_still_read(corpus, tmp_path, embedder, monkeypatch):
+    import rag.ingest.reader as reader
+
+    monkeypatch.setattr(reader, "TEXT_VERSION", "text-1")  # as an index of that analyzer was made
     make_assistant(tmp_path / "idx", embedder).ingest([corpus])
+    monkeypatch.undo()
     manifest_path = IndexFolder(tmp_path / "idx").current_version() / "manifest.json"
     m = json.loads(manifest_path.read_text())
     m["lexical_analyzer"] = "words-lower-stop_en-irregular_en-snowball_en"
     manifest_path.write_text(json.dumps(m))
-    answer = make_assistant(tmp_path / "idx", embedder).ask("How high is Beta mountain?")
-    assert answer.citations[0].doc_id == "beta.txt"
+    a = make_assistant(tmp_path / "idx", embedder)
+    assert a.ask("How high is Beta mountain?").citations[0].doc_id == "beta.txt"
+    # An ingest that reads every document again (their hashes hold the old text version) leaves
+    # an index of today's terms, and says so.
+    assert sorted(a.ingest([corpus]).updated) == ["alpha.txt", "beta.txt", "seed.txt"]
+    from rag.store import LEXICAL_ANALYZER
+    assert a.snapshot.manifest["lexical_analyzer"] == LEXICAL_ANALYZER
 
 
 def test_a_decomposed_file_is_found_and_split_as_typed(tmp_path, embedder):

@@ -12,6 +12,7 @@ filter: rules like these miss cases, and a missed case must not hide a good sent
 from __future__ import annotations
 
 import re
+import unicodedata
 
 NUMBER, DATE, PERSON, PLACE = "number", "date", "person", "place"
 
@@ -48,6 +49,9 @@ def holds(kind: str | None, sentence: str, question: str) -> bool:
     (a name or number the question itself mentions is not an answer to it). True for None."""
     if kind is None:
         return True
+    # Composed, as `terms` reads them: a file saved decomposed holds "O" + U+0308 for "Ö", and a
+    # combining mark is not a word character, so "Ögedei" would be cut at the "O".
+    sentence, question = unicodedata.normalize("NFKC", sentence), unicodedata.normalize("NFKC", question)
     asked = {w.lower() for w in re.findall(r"[\w'’.-]+", question)}
     if kind == DATE:
         return any(m.group(0).lower() not in asked for m in _DATE_S.finditer(sentence))

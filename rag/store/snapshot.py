@@ -31,6 +31,9 @@ LEXICAL_ANALYZER = "nfkc-words-lower-stop_en-irregular_en-snowball_en"
 # text already in NFKC form (ASCII, and accented letters as keyboards type them); its indexes
 # are read as they are, and each file gets NFKC terms when it is next ingested (its content hash
 # holds rag/text's VERSION). `rag ingest --rebuild` refreshes all at once, reusing the vectors.
+# The manifest names the new analyzer once one ingest has read every document (rag/indexer.py):
+# an index whose files were re-read over several ingests keeps the old name until a rebuild, so
+# dropping that name from this list must come with a release that asks for `--rebuild`.
 READABLE_ANALYZERS = (LEXICAL_ANALYZER, "words-lower-stop_en-irregular_en-snowball_en")
 
 
