@@ -21,8 +21,8 @@ from rag.errors import InputError
 from rag.ingest import collect_files, read_article
 from rag.ingest.files import check_file_name
 from rag.ingest.reader import content_hash, read_bytes_checked
-from rag.store import (FORMAT_VERSION, LEXICAL_ANALYZER, SENTENCE_VECTORS, Bm25Index, SentenceTerms, Snapshot, VectorStore,
-                       chunk_terms, empty_manifest, make_snapshot, now_iso, sentence_terms_of)
+from rag.store import (FORMAT_VERSION, LEXICAL_ANALYZER, SENTENCE_VECTORS, Bm25Index, SentenceTerms, Snapshot,
+                       VectorStore, chunk_terms, empty_manifest, make_snapshot, now_iso, sentence_terms_of)
 from rag.store.faiss_store import FaissStore
 from rag.types import Chunk, DocumentRecord
 

@@ -3,8 +3,9 @@
 A boundary is sentence-final punctuation (. ! ? …), optionally followed by closing quotes or
 brackets and by reference marks ("[1]", "[citation needed]": rag/text/references.py), then
 whitespace, then something that can start a sentence: a capital of any script ("Über" as
-well as "Uber") or a digit, after an opening quote, bracket, "¿" or "¡" if there is one. Paragraph breaks are always boundaries, so headings and captions
-without a full stop are sentences of their own. A period after a known abbreviation or a
+well as "Uber") or a digit, after an opening quote, bracket, "¿" or "¡" if there is one.
+Paragraph breaks are always boundaries, so headings and captions without a full stop are
+sentences of their own. A period after a known abbreviation or a
 single capital (an initial, "U.S.") is not a boundary when a capitalised word follows that
 is likely part of a name; that is the common failure of naive splitters on news text.
 
