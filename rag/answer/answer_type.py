@@ -12,7 +12,8 @@ filter: rules like these miss cases, and a missed case must not hide a good sent
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from rag.text.lexical import nfkc
 
 NUMBER, DATE, PERSON, PLACE = "number", "date", "person", "place"
 
@@ -51,7 +52,7 @@ def holds(kind: str | None, sentence: str, question: str) -> bool:
         return True
     # Composed, as `terms` reads them: a file saved decomposed holds "O" + U+0308 for "Ö", and a
     # combining mark is not a word character, so "Ögedei" would be cut at the "O".
-    sentence, question = unicodedata.normalize("NFKC", sentence), unicodedata.normalize("NFKC", question)
+    sentence, question = nfkc(sentence), nfkc(question)
     asked = {w.lower() for w in re.findall(r"[\w'’.-]+", question)}
     if kind == DATE:
         return any(m.group(0).lower() not in asked for m in _DATE_S.finditer(sentence))

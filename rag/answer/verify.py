@@ -36,13 +36,12 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
 import numpy as np
 
-from rag.text.lexical import terms
+from rag.text.lexical import nfkc, terms
 
 # Fitted by `benchmarks/tune_generative.py calibrate` (which prints these lines) on 430 rule-labelled
 # (claim, sentence) pairs from Qwen2.5-Coder-1.5B's answers to the natural tuning part and 200 SQuAD
@@ -175,8 +174,7 @@ def fact_problem(claim: str, cited: str, question: str = "") -> str | None:
     """None when every number, date and name of `claim` occurs in `cited` (or in `question`),
     else a sentence saying what is missing. Both are compared in NFKC form: a model writes
     "Zürich" composed, a file may hold it decomposed (rag/text/lexical.py)."""
-    claim = unicodedata.normalize("NFKC", claim)
-    cited = unicodedata.normalize("NFKC", f"{cited} {question}")
+    claim, cited = nfkc(claim), nfkc(f"{cited} {question}")
     have_numbers = numbers_in(cited)
     missing = [n for n in dict.fromkeys(_claim_numbers(claim)) if n not in have_numbers]
     if missing:

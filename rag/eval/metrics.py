@@ -90,13 +90,12 @@ class ModeResult:
         pages = [p for r in self.rows for p in r.get("citation_pages", [])]
         m["citations_with_page"] = (sum(p is not None for p in pages) / len(pages)) if pages else None
         m["answer_contains_gold"] = sum(1 for r in ans if r["contains_gold"]) / n
-        m["abstain_unanswerable"] = (sum(1 for r in una if r["abstained"]) / len(una)) if una else None
+        m["abstain_unanswerable"] = abstained_share(una)
         m["false_abstain"] = sum(1 for r in ans if r["abstained"]) / n
         # The question files that tell near-topic from unrelated questions get each kind's rate:
         # the near ones are the hard part, and the total hides them.
         for kind in ("near", "unrelated"):
-            of_kind = [r for r in una if r.get("kind") == kind]
-            m[f"abstain_{kind}"] = (sum(1 for r in of_kind if r["abstained"]) / len(of_kind)) if of_kind else None
+            m[f"abstain_{kind}"] = abstained_share([r for r in una if r.get("kind") == kind])
         m["ask_ms_p50"] = float(np.percentile(lat, 50))
         m["ask_ms_p95"] = float(np.percentile(lat, 95))
         if any("answerer" in r for r in self.rows):
@@ -139,3 +138,8 @@ def generative_metrics(rows: list[dict[str, Any]]) -> dict[str, Any]:
     out["first_draft_ms_p50"] = float(np.percentile(first, 50)) if first else None
     out["first_draft_ms_p95"] = float(np.percentile(first, 95)) if first else None
     return out
+
+
+def abstained_share(rows: list[dict]) -> float | None:
+    """The share of `rows` (unanswerable questions) that abstained; None when there are none."""
+    return sum(1 for r in rows if r["abstained"]) / len(rows) if rows else None

@@ -31,18 +31,20 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+def nfkc(text: str) -> str:
+    """`text` in one form for every way of writing a word: "Zürich" typed composed matches a file
+    saved decomposed ("u" + U+0308, as macOS and some PDFs write it), "ﬁnal" matches "final" and a
+    full-width "ＵＮ" matches "UN" (compatibility forms). For comparing words only (terms, names),
+    never for the text a citation quotes. Part of rag/text's VERSION through `terms`."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+
+
 def terms(text: str) -> list[str]:
     # Each word's term depends on the word alone, so it is looked up rather than worked out
     # again: a question's first use of ~100 candidate chunks analyses ~500 sentences, and the
     # lookup halves that (benchmarks/query.py, "sentence_terms_first_use").
-    if not text.isascii():
-        # One form for every way of writing a word: "Zürich" typed composed matches a file saved
-        # decomposed ("u" + U+0308, as macOS and some PDFs write it), "ﬁnal" matches "final" and
-        # a full-width "ＵＮ" matches "UN" (compatibility forms). Only terms change, never the text
-        # a citation quotes. Part of rag/text's VERSION.
-        text = unicodedata.normalize("NFKC", text)
     out = []
-    for word in _WORD.findall(text.lower()):
+    for word in _WORD.findall(nfkc(text).lower()):
         term = _TERM_OF.get(word, _UNSEEN)
         if term is _UNSEEN:
             term = _term_of(word)
