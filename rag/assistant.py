@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable
 
 from rag.answer import compound
 from rag.answer.extractive import Answerer
-from rag.conversation import check_history, read_turn, retrieval_query
+from rag.conversation import check_history, read_turn, retrieval_query, standalone_question
 from rag.embed import Embedder, canonical_model_id
 from rag.errors import IndexNotFoundError, InputError, RagError
 from rag.indexer import IngestReport, Progress, ingest, remove_document
@@ -303,6 +303,9 @@ class Assistant:
         snap = self.snapshot
         if self.speller is not None and snap is not None:
             asked = self.speller.correct(asked, snap.idf)
+        # "And how high?" after "How far did the missile travel?" is read as "How high did the
+        # missile travel?" by every model that reads the question alone.
+        asked = standalone_question(asked, history)
         text = retrieval_query(asked, history)
         if context:
             text = f"{context} {text}"

@@ -201,7 +201,8 @@ class Answer:
     # verifier's features per sentence (rag/answer/generative.py). Never serialised.
     trace: dict[str, Any] | None = field(default=None, repr=False, compare=False)
     # Python only: the question as the models read it (Query.asked); the chat shows it when a
-    # misspelt word was corrected, so that nobody is answered a question they did not ask unseen.
+    # misspelt word was corrected or a bare follow-up ("And how high?") was read as a whole
+    # question, so that nobody is answered a question they did not ask unseen.
     asked: str = ""
 
     def to_dict(self) -> dict[str, Any]:

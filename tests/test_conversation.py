@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.conversation import as_question, core_question, retrieval_query, split_context
+from rag.conversation import (as_question, core_question, elliptical_question, retrieval_query, split_context,
+                               standalone_question)
 
 
 @pytest.mark.parametrize("typed, core", [
@@ -84,3 +85,42 @@ def test_a_follow_up_is_searched_with_the_questions_it_follows(question, history
 ])
 def test_what_is_said_before_a_question_is_its_context(typed, context, question):
     assert split_context(typed) == (context, question)
+
+
+@pytest.mark.parametrize("follow_up, earlier, whole", [
+    ("And how high?", "How far did the missile travel?", "How high did the missile travel?"),
+    ("how far", "How long was the missile in the air?", "How far was the missile in the air?"),
+    ("Why?", "When did North Korea launch the missile?", "Why did North Korea launch the missile?"),
+    ("And how wide?", "How tall is the tower?", "How wide is the tower?"),
+    ("And when exactly?", "Where did the 1996 movie debut?", "When did the 1996 movie debut?"),
+    ("When was that?", "Where did the 1996 movie debut?", "When did the 1996 movie debut?"),
+    ("And where did it happen?", "Why did the crowd riot?", "Where did the crowd riot?"),
+    # A wh-word with its noun: the noun is the subject, or with "did" the object.
+    ("Where exactly?", "How many North Korean troops are in Russia?", "Where are the North Korean troops in Russia?"),
+    ("When?", "What missile did North Korea test?", "When did North Korea test the missile?"),
+    ("And why?", "What year did the war end?", "Why did the war end?"),  # the noun named the answer
+])
+def test_a_bare_follow_up_is_read_as_the_whole_question_it_stands_for(follow_up, earlier, whole):
+    assert elliptical_question(follow_up, earlier) == whole
+
+
+@pytest.mark.parametrize("follow_up, earlier", [
+    ("Who?", "When did North Korea launch the missile?"),  # would take an argument's place
+    ("And Austin?", "What did Blinken say?"),  # not a wh-word
+    ("And how high did it go?", "How far did the missile travel?"),  # a question of its own
+    ("When?", "Who said the troops were in Kursk?"),  # no auxiliary to put it before
+    ("How many?", "What missile did North Korea test?"),  # a count where a thing was asked
+    ("When?", "Tell me about the missile."),
+    ("Where?", "What percentage of people are Catholic?"),
+    ("When?", "How tall is Jacksonville's tallest building?"),  # "tall" is what the question says of it
+])
+def test_a_follow_up_without_a_clear_whole_question_is_left_as_typed(follow_up, earlier):
+    assert elliptical_question(follow_up, earlier) is None
+
+
+def test_a_chain_of_bare_follow_ups_keeps_the_question_they_all_stand_for():
+    history = ["Hi! What missile did North Korea test?", {"role": "assistant", "content": "..."},
+               {"role": "user", "content": "How far did it fly?"}, "And how high?"]
+    assert standalone_question("And when?", history) == "When did it fly?"
+    assert standalone_question("And when?", []) == "And when?"
+    assert standalone_question("Where is Warsaw?", history) == "Where is Warsaw?"

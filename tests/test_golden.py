@@ -82,6 +82,23 @@ def test_follow_up_folds_the_previous_question_into_retrieval(seed_assistant):
     assert any("It flew 1,000 kilometers" in c.quote for c in answer.citations), answer.answer
 
 
+@pytest.mark.parametrize("earlier, follow_up, read_as, quote", [
+    ("How far did the missile travel?", "And how high?", "How high did the missile travel?", "altitudes of 7,000"),
+    ("How many North Korean troops are in Russia?", "Where exactly?",
+     "Where are the North Korean troops in Russia?", "Kursk border region"),
+])
+def test_a_bare_follow_up_is_answered_as_the_question_it_stands_for(seed_assistant, earlier, follow_up, read_as, quote):
+    # Both were refused before: the reranker and abstention read "And how high?" alone.
+    from rag.conversation import corrected_question
+
+    history = [{"role": "user", "content": earlier}, {"role": "assistant", "content": "..."}]
+    answer = seed_assistant.ask(follow_up, history=history)
+    assert not answer.abstained
+    assert_citations_verified(answer)
+    assert quote in answer.citations[0].quote, answer.answer
+    assert corrected_question(answer.question, answer.asked) == read_as  # shown as "Read as"
+
+
 def test_answer_schema_is_exactly_the_documented_one(seed_assistant):
     d = seed_assistant.ask("Who supplied uniforms to the North Korean troops?").to_dict()
     assert {"question", "answer", "abstained", "citations", "hits", "timings_ms"} <= set(d)
