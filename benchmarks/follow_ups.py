@@ -2,8 +2,8 @@
 
 People in a chat ask "How far did the missile travel?" and then "And how high?". The second
 question names nothing the reranker, the answer-type rules or abstention can judge a sentence by,
-so before rag/conversation.py `elliptical_question` every such follow-up was refused, though the
-earlier question's words found the passage.
+so before rag/conversation.py `elliptical_question` such follow-ups were often refused or cited
+the wrong sentence, though the earlier question's words found the passage.
 
 No question set has conversations, so this one is made from the everyday sets: every question
 that asks about a circumstance with an auxiliary after it ("How high did the missile go?", "When

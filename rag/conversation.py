@@ -220,16 +220,18 @@ _CIRCUMSTANCE = rf"(?:how(?:\s+(?:{_HOW_WORDS}))?|when|where|why)"
 # "When was that?", "Where did it happen?": the event the earlier question asked about. Not after
 # "how": in "How old is it?" "it" is a thing, and the question is not bare.
 _EVENT = r"(?:\s+(?:was|is|did|does)\s+(?:that|this|it)(?:\s+happen)?)"
-_FRAGMENT = re.compile(rf"\s*(?:(?:and|but|so|also|then|and\s+then|ok(?:ay)?)\s*,?\s+)?"
+# What a follow-up may open with: "And how high?", "And how long did it stay up?"
+_LEAD = r"\s*(?:(?:and|but|so|also|then|and\s+then|ok(?:ay)?)\s*,?\s+)?"
+_FRAGMENT = re.compile(rf"{_LEAD}"
                        rf"(?:(?P<event>when|where|why){_EVENT}?|(?P<wh>{_CIRCUMSTANCE}))"
                        r"(?:\s+(?:exactly|then|again|though|instead|now|precisely|roughly|about))?\s*[?？]?\s*",
                        re.IGNORECASE)
 _AUX = r"(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could|should|might|may)"
 # "How far did the missile travel?": the circumstance asked, then the auxiliary and the rest.
-_ASKS_CIRCUMSTANCE = re.compile(rf"\s*({_CIRCUMSTANCE})\s+(({_AUX})\b.*?)\s*[?？]?\s*", re.IGNORECASE)
+_ASKS_CIRCUMSTANCE = re.compile(rf"{_LEAD}({_CIRCUMSTANCE})\s+(({_AUX})\b.*?)\s*[?？]?\s*", re.IGNORECASE)
 _COPULAS = ("is", "are", "was", "were")
 # "How many troops are in Russia?", "What missile did North Korea test?": a wh-word with its noun.
-_ASKS_THING = re.compile(rf"\s*(?:what|which|how\s+many|how\s+much)\s+((?:(?!{_AUX}\b)[\w'’.-]+\s+){{1,4}}?)"
+_ASKS_THING = re.compile(rf"{_LEAD}(?:what|which|how\s+many|how\s+much)\s+((?:(?!{_AUX}\b)[\w'’.-]+\s+){{1,4}}?)"
                          rf"({_AUX})\b\s*(.*?)\s*[?？]?\s*", re.IGNORECASE)
 _DO = ("did", "does", "do")
 # "What year did the war end?" + "Why?" is "Why did the war end?": these nouns name the answer

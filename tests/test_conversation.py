@@ -93,6 +93,7 @@ def test_what_is_said_before_a_question_is_its_context(typed, context, question)
     ("Why?", "When did North Korea launch the missile?", "Why did North Korea launch the missile?"),
     ("And how wide?", "How tall is the tower?", "How wide is the tower?"),
     ("And when exactly?", "Where did the 1996 movie debut?", "When did the 1996 movie debut?"),
+    ("How high?", "And how long did it stay up?", "How high did it stay up?"),  # an earlier follow-up
     ("When was that?", "Where did the 1996 movie debut?", "When did the 1996 movie debut?"),
     ("And where did it happen?", "Why did the crowd riot?", "Where did the crowd riot?"),
     # A wh-word with its noun: the noun is the subject, or with "did" the object.

@@ -134,6 +134,11 @@ def test_answer_citation_opens_the_highlighted_span(page, server, tmp_path):
     assert page.locator("#rag-chat .rag-turn").count() == 2
     assert follow.locator('a.rag-cite:not([data-cite^="cite-2-"])').count() == 0  # markers open their own turn
 
+    # A bare follow-up is answered as the whole question it stands for, and says how it was read.
+    bare = ask(page, "And how high?", turn=3)
+    expect(bare.locator(".rag-read-as")).to_have_text("Read as: How high did it stay up?")
+    assert "7,000" in bare.locator(".rag-answer-text").inner_text()
+
 
 def test_abstained_answer_looks_different_and_lists_nearest_passages(page):
     answer = ask(page, "What is the best recipe for sourdough bread?")

@@ -231,9 +231,9 @@ def answerer_html(answer: Answer) -> str:
 
 def read_as_html(answer: Answer) -> str:
     """ "Read as: How high did the missile go?" when spelling correction (rag/text/spelling.py)
-    changed the question, or a bare follow-up was read as a whole question
-    (rag/conversation.py `elliptical_question`); nothing for a question read as typed (a greeting or request around it,
-    or a sentence before it, is set aside silently: it changes no word of the question)."""
+    changed the question, or a bare follow-up was read as a whole question (rag/conversation.py
+    `elliptical_question`); nothing for a question read as typed (a greeting or request around
+    it, or a sentence before it, is set aside silently: it changes no word of the question)."""
     read_as = corrected_question(answer.question, answer.asked)
     if read_as is None:
         return ""
