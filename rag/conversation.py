@@ -234,6 +234,10 @@ _COPULAS = ("is", "are", "was", "were")
 _ASKS_THING = re.compile(rf"{_LEAD}(?:what|which|how\s+many|how\s+much)\s+((?:(?!{_AUX}\b)[\w'’.-]+\s+){{1,4}}?)"
                          rf"({_AUX})\b\s*(.*?)\s*[?？]?\s*", re.IGNORECASE)
 _DO = ("did", "does", "do")
+# A bare follow-up is a few words, and the question it is put into is one question, not a
+# paragraph. The bounds also keep the patterns above from backtracking over a long turn
+# (a history turn may hold 10,000 characters).
+MAX_FRAGMENT_CHARS, MAX_EARLIER_CHARS = 60, 300
 # "What year did the war end?" + "Why?" is "Why did the war end?": these nouns name the answer
 # asked for, not a thing the question is about.
 _ANSWER_NOUNS = re.compile(r"(?:year|day|date|month|time|century|decade|age|percent(?:age)?|share|kind|type|sort|"
@@ -251,6 +255,9 @@ def elliptical_question(question: str, earlier: str) -> str | None:
     names nothing they can judge a sentence by. On follow-ups made from the natural reporting
     part (benchmarks/follow_ups.py) 0.373 were refused and 0.373 had the right first citation,
     against 0.034 and 0.695 for the same questions typed whole."""
+    question, earlier = " ".join(question.split()), " ".join(earlier.split())
+    if len(question) > MAX_FRAGMENT_CHARS or len(earlier) > MAX_EARLIER_CHARS:
+        return None
     fragment = _FRAGMENT.fullmatch(question)
     if fragment is None:
         return None

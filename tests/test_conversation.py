@@ -125,3 +125,12 @@ def test_a_chain_of_bare_follow_ups_keeps_the_question_they_all_stand_for():
     assert standalone_question("And when?", history) == "When did it fly?"
     assert standalone_question("And when?", []) == "And when?"
     assert standalone_question("Where is Warsaw?", history) == "Where is Warsaw?"
+
+
+def test_a_long_earlier_turn_is_not_read_for_a_bare_follow_up():
+    # Found by review: the patterns backtracked over a long run of spaces ("How far did" + 9,900
+    # spaces + "x", a history turn may hold 10,000 characters) for more than ten minutes.
+    long_turn = "How far did" + " " * 9_900 + "x"
+    assert standalone_question("And how high?", [long_turn] * 40) == "How high did x?"  # spaces collapsed
+    assert elliptical_question("Why?", "How far did the missile travel " + "and " * 100 + "land?") is None
+    assert elliptical_question("and" + " " * 2_000 + "when", "How far did it go?") == "When did it go?"
