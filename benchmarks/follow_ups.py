@@ -8,8 +8,9 @@ the wrong sentence, though the earlier question's words found the passage.
 No question set has conversations, so this one is made from the everyday sets: every question
 that asks about a circumstance with an auxiliary after it ("How high did the missile go?", "When
 was the treaty signed?") becomes a conversation of two turns,
-- first: the same question about another circumstance ("When did the missile go?"; "Where ..."
-  when it asked "when"), which is what the person asked before;
+- first: the same question about another circumstance, which is what the person asked before:
+  "How long did the missile go?" for "how" with an adjective ("How far ..." for "how long"),
+  "When ..." for any other, "Where ..." for "when";
 - then: the bare follow-up ("And how high?"), whose gold is the original question's.
 Three ways of asking it are measured on the same index, hybrid mode:
 - `alone`: the original question, typed whole, without history (what a rewrite can reach);
@@ -55,7 +56,10 @@ def conversation(question: str) -> tuple[str, str] | None:
         return None
     m = _OPENING.match(question)
     asked = " ".join(m.group(1).split()).lower()
-    other = "Where" if asked == "when" else "When"
+    if asked.startswith("how "):  # "How long did it fly?" + "And how high?" (how + an adjective follows one)
+        other = "How long" if asked != "how long" else "How far"
+    else:
+        other = "Where" if asked == "when" else "When"
     first, follow_up = f"{other} {question[m.end():]}", f"And {asked}?"
     return (first, follow_up) if elliptical_question(follow_up, first) else None
 

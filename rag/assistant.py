@@ -301,11 +301,15 @@ class Assistant:
         # question alone.
         context, asked = read_turn(question)
         snap = self.snapshot
-        if self.speller is not None and snap is not None:
-            asked = self.speller.correct(asked, snap.idf)
+        correct = self.speller.correct if self.speller is not None and snap is not None else None
+        if correct is not None:
+            asked = correct(asked, snap.idf)
         # "And how high?" after "How far did the missile travel?" is read as "How high did the
-        # missile travel?" by every model that reads the question alone.
-        asked = standalone_question(asked, history)
+        # missile travel?" by every model that reads the question alone. The earlier question's
+        # words are corrected too: they were typed in a turn of their own.
+        whole = standalone_question(asked, history)
+        if whole != asked:
+            asked = correct(whole, snap.idf) if correct is not None else whole
         text = retrieval_query(asked, history)
         if context:
             text = f"{context} {text}"

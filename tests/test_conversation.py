@@ -100,6 +100,12 @@ def test_what_is_said_before_a_question_is_its_context(typed, context, question)
     ("Where exactly?", "How many North Korean troops are in Russia?", "Where are the North Korean troops in Russia?"),
     ("When?", "What missile did North Korea test?", "When did North Korea test the missile?"),
     ("And why?", "What year did the war end?", "Why did the war end?"),  # the noun named the answer
+    ("When?", "What kind of missile did North Korea test?", "When did North Korea test the missile?"),
+    ("When?", "How many missiles did North Korea launch?", "When did North Korea launch the missiles?"),
+    ("When?", "How many missiles were launched?", "When were the missiles launched?"),
+    ("When?", "Where was Obama born?", "When was Obama born?"),  # "born": a predicate after "was"
+    ("And how?", "When did the Soviet Union collapse?", "How did the Soviet Union collapse?"),
+    ("When did it happen?", "Why did the crowd riot?", "When did the crowd riot?"),
 ])
 def test_a_bare_follow_up_is_read_as_the_whole_question_it_stands_for(follow_up, earlier, whole):
     assert elliptical_question(follow_up, earlier) == whole
@@ -114,6 +120,16 @@ def test_a_bare_follow_up_is_read_as_the_whole_question_it_stands_for(follow_up,
     ("When?", "Tell me about the missile."),
     ("Where?", "What percentage of people are Catholic?"),
     ("When?", "How tall is Jacksonville's tallest building?"),  # "tall" is what the question says of it
+    # Found by review: each was rewritten into a question nobody asked.
+    ("When?", "How many missiles has North Korea launched?"),  # "When has the missiles North Korea ..."
+    ("How many?", "How far did the missile travel?"),  # "How many did the missile travel?"
+    ("How old?", "Where was Obama born?"),  # asks Obama's age, not his birth's
+    ("And how long?", "When did the war start?"),  # "How long did the war start?"
+    ("How?", "Where was Obama born?"),
+    ("When?", "Where is the Eiffel Tower?"),  # nothing after "is" that can happen at a time
+    ("When?", "What city is the capital of France?"),
+    ("Where is it?", "What missile did North Korea test?"),  # "it" is the missile, not the test
+    ("Why?", "When did North Korea launch the missile and how far did it go?"),  # two questions
 ])
 def test_a_follow_up_without_a_clear_whole_question_is_left_as_typed(follow_up, earlier):
     assert elliptical_question(follow_up, earlier) is None
@@ -134,3 +150,9 @@ def test_a_long_earlier_turn_is_not_read_for_a_bare_follow_up():
     assert standalone_question("And how high?", [long_turn] * 40) == "How high did x?"  # spaces collapsed
     assert elliptical_question("Why?", "How far did the missile travel " + "and " * 100 + "land?") is None
     assert elliptical_question("and" + " " * 2_000 + "when", "How far did it go?") == "When did it go?"
+    # Found by review: every earlier turn was read, and its thanks pattern backtracked over a run of
+    # spaces (forty such turns took 31 s). Only the turns back to the last whole question are read.
+    thanks = "Thanks" + " " * 9_900 + "x"
+    assert standalone_question("And how high?", [thanks] * 39 + ["How far did it fly?"]) == "How high did it fly?"
+    assert standalone_question("And how high?", ["How far did it fly?"] + [thanks] * 39) == "And how high?"
+    assert core_question(thanks) == thanks.strip()

@@ -64,6 +64,16 @@ def test_a_supported_sentence_is_kept_and_its_citation_renumbered(seed_assistant
     assert request["messages"][1]["content"].rstrip().endswith(f"Question: {MISSILE_Q}")
 
 
+def test_the_model_is_asked_a_bare_follow_up_as_the_whole_question(seed_assistant, embedder):
+    # Found by review: the model was sent "And how high?" as typed, with no earlier question, since
+    # the rewritten question no longer needs the earlier one to be searched.
+    with FakeLLM(lambda r: Reply("It reached altitudes of 7,000 kilometers [%d]." % number_of(r, "7,000"))) as fake:
+        assistant = llm_assistant(seed_assistant, embedder, fake.url)
+        answer = assistant.ask("And how high?", history=["How far did the missile travel?"], llm=True)
+    assert fake.requests[0]["messages"][1]["content"].rstrip().endswith("Question: How high did the missile travel?")
+    assert_citations_verified(answer)
+
+
 def test_a_wrong_number_is_not_supported_and_the_extractive_answer_is_shown(seed_assistant, embedder):
     answer, _, _ = ask(seed_assistant, embedder, lambda r: Reply(
         f"The missile stayed airborne for about 96 minutes [{number_of(r, AIRBORNE)}]."))

@@ -147,10 +147,12 @@ class GenerativeAnswerer:
         # Without the articles' reference marks ("[2]"): the model's own [n] must be the only ones.
         shown = number_sentences([(c.key, c.hit.chunk.title, without_reference_marks(c.sentence.text))
                                   for c in ranked], self.config.prompt)
-        # The search text differs from the question only for a follow-up (rag/conversation.py).
+        # The question as the models read it (Query.asked): a bare follow-up ("And how high?") is
+        # already the whole question it stands for. The search text differs from it only for a
+        # follow-up that refers back ("How far did it fly?"), which the model reads with it.
         context = query.text if query.text != query.asked else None
         return Asked(query, tuple(hits), index, extractive, tuple(shown), {c.key: c for c in ranked},
-                     user_message(query.question, shown, context))
+                     user_message(query.asked, shown, context))
 
     def finish(self, asked: Asked, reply_text: str, timings: dict[str, float] | None = None,
                trace: dict[str, Any] | None = None) -> Answer:
