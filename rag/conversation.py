@@ -325,7 +325,8 @@ def standalone_question(question: str, history: Iterable[Any] | None) -> str:
     fly?" + "And how high?" + "And when?" is "When did it fly?"), else `question`.
 
     Only the turns back to that question are read, newest first, and a long one ends the search
-    before any pattern runs on it: a history of forty 10,000-character turns costs microseconds."""
+    before any pattern runs on it: a history of forty 10,000-character turns costs about a
+    millisecond."""
     if len(" ".join(question.split())) > MAX_FRAGMENT_CHARS:
         return question
     fragments: list[str] = []
