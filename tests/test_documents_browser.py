@@ -14,6 +14,8 @@ from ui.server import ServerThread, create_app
 from webserver import LocalWebServer
 
 pytestmark = pytest.mark.slow
+# `expect` waits 5 s by default; an upload took longer than that on a slower CPU (2026-11-28).
+expect.set_options(timeout=60_000)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

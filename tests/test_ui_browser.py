@@ -26,6 +26,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TIMEOUT_MS = 60_000
+# `expect` waits 5 s by default; an upload or removal took longer than that on a slower CPU
+# (2026-11-28, Intel Xeon, 2 cores). An assertion still fails if the text never comes.
+expect.set_options(timeout=TIMEOUT_MS)
 BRIDGE_MD = ("# Zorblat Bridge\n\nThe Zorblat bridge in Kettleford was completed in 1911.\n\n"
              "The Zorblat bridge is 340 meters long and crosses the river Quell.\n")
 EVIL_TXT = ('Harbor <img src=x onerror="window.__pwned=1"> report\n\n'
