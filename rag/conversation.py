@@ -262,6 +262,16 @@ _ANSWER_NOUNS = re.compile(r"(?:year|day|date|month|time|century|decade|age|perc
                            r"colou?r|size|number|amount|way|part|role|name)s?", re.IGNORECASE)
 
 
+def _bare_follow_up(text: str) -> re.Match[str] | None:
+    """`text`, whitespace collapsed, matched as a bare follow-up ("And how high?"), or None."""
+    text = " ".join(text.split())
+    return _FRAGMENT.fullmatch(text) if len(text) <= MAX_FRAGMENT_CHARS else None
+
+
+def _names_answer(noun: str) -> bool:
+    return any(_ANSWER_NOUNS.fullmatch(word) for word in noun.split())
+
+
 def elliptical_question(question: str, earlier: str) -> str | None:
     """The whole question a bare follow-up means, or None when `question` is not one or `earlier`
     has no shape to put it in plainly: "And how high?" after "How far did the missile travel?" is
@@ -277,10 +287,10 @@ def elliptical_question(question: str, earlier: str) -> str | None:
     names nothing they can judge a sentence by. On follow-ups made from the natural reporting
     part (benchmarks/follow_ups.py) 0.340 were refused and 0.415 had the right first citation,
     against 0.019 and 0.717 for the same questions typed whole and for the rewrite."""
-    question, earlier = " ".join(question.split()), " ".join(earlier.split())
-    if len(question) > MAX_FRAGMENT_CHARS or len(earlier) > MAX_EARLIER_CHARS or _TWO_QUESTIONS.search(earlier):
+    earlier = " ".join(earlier.split())
+    if len(earlier) > MAX_EARLIER_CHARS or _TWO_QUESTIONS.search(earlier):
         return None
-    fragment = _FRAGMENT.fullmatch(question)
+    fragment = _bare_follow_up(question)
     if fragment is None:
         return None
     asked = " ".join((fragment.group("event") or fragment.group("wh")).split())
@@ -306,14 +316,13 @@ def elliptical_question(question: str, earlier: str) -> str | None:
     noun, aux, rest = thing.group(1).strip(), thing.group(2), thing.group(3)
     if aux.lower() in _DO:  # the noun was the object: "When did North Korea test the missile?"
         head, _, of = noun.rpartition(" of ")
-        if head and any(_ANSWER_NOUNS.fullmatch(word) for word in head.split()):
+        if head and _names_answer(head):
             noun = of  # "What kind of missile did ...": the missile
-        names_answer = any(_ANSWER_NOUNS.fullmatch(word) for word in noun.split())
-        return f"{asked} {aux} {rest}{'' if names_answer else ' the ' + noun}?"
+        return f"{asked} {aux} {rest}{'' if _names_answer(noun) else ' the ' + noun}?"
     # The noun is the subject only after "is/are/was/were" followed by a predicate ("Where are the
     # troops in Russia?"); "How many missiles has North Korea launched?" + "When?" is left as typed.
     if (aux.lower() not in _COPULAS or not rest or _OPENS_SUBJECT.match(rest) or not rest[0].islower()
-            or " of " in f" {noun} " or any(_ANSWER_NOUNS.fullmatch(word) for word in noun.split())):
+            or " of " in f" {noun} " or _names_answer(noun)):
         return None
     return f"{asked} {aux} the {noun} {rest}?"
 
@@ -324,10 +333,10 @@ def standalone_question(question: str, history: Iterable[Any] | None) -> str:
     that was not itself a bare follow-up, with the follow-ups since put in turn ("How far did it
     fly?" + "And how high?" + "And when?" is "When did it fly?"), else `question`.
 
-    Only the turns back to that question are read, newest first, and a long one ends the search
-    before any pattern runs on it: a history of forty 10,000-character turns costs about a
-    millisecond."""
-    if len(" ".join(question.split())) > MAX_FRAGMENT_CHARS:
+    History is read only for a bare follow-up, and then only the turns back to that question,
+    newest first; a long one ends the search before any pattern runs on it: a history of forty
+    10,000-character turns costs about a millisecond."""
+    if _bare_follow_up(question) is None:
         return question
     fragments: list[str] = []
     for turn in reversed(previous_questions(history)):
@@ -335,7 +344,7 @@ def standalone_question(question: str, history: Iterable[Any] | None) -> str:
         if len(turn) > MAX_EARLIER_CHARS:
             return question
         turn = core_question(turn)
-        if len(turn) <= MAX_FRAGMENT_CHARS and _FRAGMENT.fullmatch(turn):
+        if _bare_follow_up(turn):
             fragments.append(turn)
             continue
         before = turn
