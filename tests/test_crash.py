@@ -24,6 +24,7 @@ pytestmark = pytest.mark.slow
 POINTS = ["reading", "embedding", "mid-write", "before-swap", "mid-pointer", "after-swap"]
 OLD = {"seed.txt", "beta.txt"}
 NEW = OLD | {"gamma.txt"}
+LOGS = 16  # files the outside kill's ingest adds
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +83,9 @@ def test_kill_9_at_each_step_of_an_ingest(point, setup, embedder):
 
 def test_kill_9_from_outside_while_the_version_is_written(setup, embedder):
     index, more = setup
-    for i in range(40):  # enough text that writing is not instantaneous
+    # Enough text that writing is not instantaneous: with 16 such files the .tmp-* folder lived 20
+    # to 320 ms (the 2 ms polling below catches it); 40 files encoded for 70 s, twice, to the same end.
+    for i in range(LOGS):
         (more / f"log{i}.txt").write_text(f"Ferry log {i}\n\n" + " ".join(
             f"Ferry {i} carried {n} passengers on day {n}." for n in range(200)) + "\n")
     proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ingest", str(more), "--index", str(index), "--quiet"],
@@ -94,10 +97,11 @@ def test_kill_9_from_outside_while_the_version_is_written(setup, embedder):
             break
         time.sleep(0.002)
     proc.wait(timeout=60)
-    docs = check_opens_at(index, embedder, [OLD, NEW | {f"log{i}.txt" for i in range(40)}])
+    assert proc.returncode == -signal.SIGKILL, "the ingest ended before its version was caught being written"
+    docs = check_opens_at(index, embedder, [OLD, NEW | {f"log{i}.txt" for i in range(LOGS)}])
     # A real re-run of the command completes and cleans up.
     rerun = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", str(more), "--index", str(index), "--quiet"],
                            cwd=ROOT, env=env(), capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
-    assert len(make_assistant(index, embedder).snapshot.documents) == 43
+    assert len(make_assistant(index, embedder).snapshot.documents) == len(OLD) + 1 + LOGS
     assert entries(index) == [IndexFolder(index).current_version().name], docs
