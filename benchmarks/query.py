@@ -242,6 +242,7 @@ def time_questions(snap, embedder, ask_qs, search_qs, warm_qs):
         t = time.perf_counter()
         assistant.search(q)
         search_ms.append((time.perf_counter() - t) * 1000)
+    best_ms = fastest_of(assistant, embedder, snap, ask_qs, 3)
 
     # Where the time goes: each stage of the same path, timed on its own (mean ms).
     stages = {"embed_query": [], "faiss_search": [], "bm25_scores": [], "bm25_top": [], "ask_total": []}
@@ -259,6 +260,7 @@ def time_questions(snap, embedder, ask_qs, search_qs, warm_qs):
             stages[k].append(v * 1000)
     stages["ask_total"] = ask_ms
     stage_ms = {k: float(np.mean(v)) for k, v in stages.items()}
+    stage_ms["ask_ms_p50_fastest_of_3"] = percentile(best_ms, 50)
     stage_ms.update(first_use_of_sentence_terms(assistant, snap, ask_qs[:50]))
     # The answer stage (sentence scores, the reranker, composing) as Assistant.ask timed it.
     stage_ms["answer_with_rerank"] = float(np.mean(answer_stage))
@@ -268,6 +270,25 @@ def time_questions(snap, embedder, ask_qs, search_qs, warm_qs):
     stage_ms.update(second_opinion_ab(assistant, embedder, ask_qs))
     stage_ms.update(kept_terms_ab(assistant, embedder, ask_qs))
     return ask_ms, search_ms, answered, stage_ms
+
+
+def fastest_of(assistant, embedder, snap, questions: list[str], times: int) -> list[float]:
+    """Each question's fastest of `times` asks (ms), every ask from cold query caches: the code's
+    own time where the machine pauses the process at random. On a VM that ran the process about
+    half the time (benchmarks/common.py, `cpu_available`) single asks carried pauses of 0.2 to
+    0.7 s; the p50 of single asks is the target's measure, this one says how much of it was the
+    machine."""
+    best = []
+    for q in questions:
+        ms = []
+        for _ in range(times):
+            embedder.clear_cache()
+            snap._sentence_terms_cache.cache_clear()
+            t = time.perf_counter()
+            assistant.ask(q)
+            ms.append((time.perf_counter() - t) * 1000)
+        best.append(min(ms))
+    return best
 
 
 def first_use_of_sentence_terms(assistant, snap, questions: list[str]) -> dict[str, float]:
@@ -491,6 +512,9 @@ def main(argv: list[str] | None = None) -> int:
     print("\nwhere the time goes (mean ms per question):")
     print(table(stage_rows, ["n_chunks", "query_encoder", "embed_query", "faiss_search", "bm25_scores", "bm25_top",
                              "fusion", "answer_with_rerank", "ask_total"]))
+    print("ask p50 where each question counts its fastest of 3 asks (the machine's pauses mostly left out; "
+          "benchmarks/common.py cpu_available):")
+    print(table(stage_rows, ["n_chunks", "query_encoder", "ask_ms_p50_fastest_of_3"]))
     print("of fusion and the answer stage, the terms of the candidate chunks' sentences not read before "
           "(mean ms, 50 questions), analysed by the previous release's terms() and the shipped one, and "
           "read from the sentence terms an index keeps (rag/store/sentence_terms.py), alternating:")

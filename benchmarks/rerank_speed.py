@@ -1,8 +1,8 @@
 """The cross-encoder's time per question under ONNX Runtime settings that were tried to make it
 faster (README "Queries at 10k and 100k chunks"), on the pairs the answerer reranks (up to 4).
 
-Variants, run interleaved so the machine's drift hits each alike; p50 ms per question over real
-natural-question pairs (question + the sentences the answerer reranks, from the seed article):
+Variants, run interleaved so the machine's drift hits each alike; ms per question (p50, p90, p99, max) over
+real natural-question pairs (question + the sentences the answerer reranks, from the seed article):
   shipped          intra-op threads sleep when idle, one batch
   spin             threads spin between operators (session.intra_op.allow_spinning=1)
   spin+stop        spin, and stop spinning at the end of each run (session.force_spinning_stop)
@@ -104,10 +104,11 @@ def main() -> None:
     finally:
         if hog:
             hog.terminate()
-    print(f"cross-encoder ms per question (up to 4 pairs), p50 over {args.rounds} x {len(pairs)} questions"
+    print(f"cross-encoder ms per question (up to 4 pairs) over {args.rounds} x {len(pairs)} questions"
           f"{', one busy process beside it' if args.busy else ''}:")
+    print(f"  {'variant':10s} {'p50':>7s} {'p90':>7s} {'p99':>7s} {'max':>7s}")
     for name, ts in times.items():
-        print(f"  {name:10s} {np.percentile(ts, 50):6.2f}")
+        print(f"  {name:10s} " + " ".join(f"{np.percentile(ts, q):7.2f}" for q in (50, 90, 99, 100)))
 
 
 if __name__ == "__main__":
