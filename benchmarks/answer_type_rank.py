@@ -11,11 +11,21 @@ cross-validated by article. The shipped cheap bonus is the smallest that changes
 citation and answers more; the final bonus is not shipped (README "Retrieval quality: what was
 measured").
 
-    .venv/bin/python benchmarks/answer_type_rank.py
+Part "slot" (2026-11-29): instead of a bonus, when none of the sentences the cross-encoder would
+read holds the asked-for kind, the best one by cheap score that does is read too (`TypeSlot`);
+and, when none of the sentences an answer shows holds that kind, one that follows the best
+closely enough and does takes the last place (`TypedFollow`: it changes what is shown, not the
+first citation nor abstention). Printed the same way, plus the abstentions of the shipped
+abstention model, unrefitted, on each ranking's best sentence, and the share of fitting
+questions whose shown sentences each variant changes. Neither is shipped (README "Retrieval
+quality: what was measured").
+
+    .venv/bin/python benchmarks/answer_type_rank.py [--parts bonus,slot]
 """
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import sys
 from dataclasses import dataclass, replace
@@ -27,8 +37,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import abstention_features as af  # noqa: E402
 import tune_retrieval as tr  # noqa: E402
+from rag.answer.abstain import Evidence  # noqa: E402
 from rag.answer.answer_type import expected_type  # noqa: E402
-from rag.answer.extractive import AnswerConfig, Candidate, ExtractiveAnswerer  # noqa: E402
+from rag.answer.extractive import AnswerConfig, Candidate, ExtractiveAnswerer, rerank_text  # noqa: E402
 
 
 @dataclass
@@ -48,8 +59,48 @@ class TypeBonus(ExtractiveAnswerer):
         return head + tail
 
 
-def main() -> None:
-    items, reranker, shipped = tr.fitting_answerer()
+@dataclass
+class TypedFollow(ExtractiveAnswerer):
+    """The shipped choice, where an answer none of whose sentences holds the asked-for kind gives
+    its last place to the first sentence that follows the best closely enough and does."""
+
+    def choose(self, ranked: list[Candidate]) -> list[Candidate]:
+        chosen = super().choose(ranked)
+        if any(c.type_ok for c in chosen):  # also every question of no known type
+            return chosen
+        typed = next((c for c in ranked[1:] if self._follows(c, ranked[0]) and c.type_ok), None)
+        return chosen if typed is None else chosen[: self.config.max_sentences - 1] + [typed]
+
+
+@dataclass
+class TypeSlot(TypedFollow):
+    """The shipped ranking, where a question of a known type whose reranked sentences hold none
+    of that type also has the best such sentence by cheap score reranked; with `follow`,
+    TypedFollow's choice of what is shown."""
+
+    follow: bool = False
+
+    def choose(self, ranked: list[Candidate]) -> list[Candidate]:
+        return super().choose(ranked) if self.follow else ExtractiveAnswerer.choose(self, ranked)
+
+    def rank(self, query, hits, index) -> list[Candidate]:
+        ranked = ExtractiveAnswerer(None, self.config).rank(query, hits, index)
+        if not ranked:
+            return ranked
+        cfg = self.config
+        n = sum(1 for c in ranked[: cfg.rerank_top] if c.cheap >= ranked[0].cheap - cfg.rerank_within)
+        head, tail = ranked[:n], ranked[n:]
+        if expected_type(query.asked) is not None and not any(c.type_ok for c in head):
+            typed = next((c for c in tail if c.type_ok), None)
+            if typed is not None:
+                head, tail = head + [typed], [c for c in tail if c is not typed]
+        scores = self.reranker.score(query.asked, [rerank_text(c) for c in head])
+        head = [replace(c, rerank=float(s), final=float(s) + cfg.rerank_blend * c.cheap) for c, s in zip(head, scores)]
+        head.sort(key=lambda c: (-c.final, c.hit.rank, c.sentence.start))
+        return head + tail
+
+
+def bonus_part(items, reranker) -> None:
     answerable = [it for it in items if it.question.answerable]
     typed = [it for it in answerable if expected_type(it.query.asked)]
     print(f"answerable: squad {sum(it.set == 'squad' for it in answerable)}, natural "
@@ -71,6 +122,61 @@ def main() -> None:
         print(f"  {cb} {fb}\n      in-sample        {tr.fitted_rates(rows, af.SHIPPED, af.LIMITS)}\n"
               f"      cross-validated  {af.cross_validated(rows, af.SHIPPED)}")
     reranker.save()
+
+
+def slot_part(items, reranker) -> None:
+    answerable = [it for it in items if it.question.answerable]
+    print("== type slot -> first citation gold / contains gold (answerable); pairs read a question ==")
+    variants = {"shipped": ExtractiveAnswerer(reranker, AnswerConfig()),
+                "typed follow": TypedFollow(reranker, AnswerConfig()),
+                "slot": TypeSlot(reranker, AnswerConfig()),
+                "slot, typed follow": TypeSlot(reranker, AnswerConfig(), follow=True)}
+    before = variants["shipped"]
+    for name, a in variants.items():
+        reranker.pairs_read = 0
+        first = tr.by_set(answerable, lambda it: tr.first_gold(it, a))
+        pairs = reranker.pairs_read / len(answerable)
+        contains = tr.by_set(answerable, lambda it: tr.contains_gold(it, a))
+        changed = tr.by_set([it for it in items if it.hits], lambda it: float(shown(it, a) != shown(it, before)))
+        print(f"  {name:18s} first {tr.fmt(first)}   contains {tr.fmt(contains)}   pairs {pairs:.2f}   "
+              f"shown sentences changed {tr.fmt(changed)}")
+    reranker.save()
+    print("== abstention on each ranking's best sentence: shipped model unrefitted (no second opinion), "
+          "then refitted ==")
+    for name, a in variants.items():
+        rows = []
+        for it, ranked, row in tr.shipped_rows(items, a):
+            e = Evidence(rerank=row["rerank"], type_ok=not row["type_miss"], cosine=row["cosine"],
+                         coverage=0.0, cheap=0.0, names_ok=not row["name_miss"])
+            row["shipped_answers"] = e.answerable()
+            rows.append(row)
+        shipped = {}
+        for s in ("squad", "natural"):
+            mine = [r for r in rows if r["set"] == s]
+            un = [r for r in mine if not r["y"]]
+            ans = [r for r in mine if r["y"]]
+            shipped[s] = (f"abstain {sum(not r['shipped_answers'] for r in un) / max(1, len(un)):.3f} "
+                          f"false {sum(not r['shipped_answers'] for r in ans) / max(1, len(ans)):.3f}")
+        print(f"  {name}\n      shipped model    squad {shipped['squad']}  natural {shipped['natural']}\n"
+              f"      in-sample        {tr.fitted_rates(rows, af.SHIPPED, af.LIMITS)}\n"
+              f"      cross-validated  {af.cross_validated(rows, af.SHIPPED)}")
+    reranker.save()
+
+
+def shown(it, a: ExtractiveAnswerer) -> list[tuple[str, int, int]]:
+    """The sentences `a` would show for a fitting question, were it answered."""
+    return [c.key for c in a.choose(a.rank(it.query, it.hits, it.snap))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--parts", default="bonus,slot")
+    parts = parser.parse_args().parts.split(",")
+    items, reranker, _ = tr.fitting_answerer()
+    if "bonus" in parts:
+        bonus_part(items, reranker)
+    if "slot" in parts:
+        slot_part(items, reranker)
 
 
 if __name__ == "__main__":
