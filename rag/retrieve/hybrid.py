@@ -126,6 +126,11 @@ def max_bm25(snapshot: Snapshot, q_terms: list[str]) -> float:
 
 def candidates(snapshot: Snapshot, query: Query, mode: str, n: int) -> Candidates:
     """The union of each side's top `n` rows, with every signal the mode uses."""
+    return signals(snapshot, query, mode, candidate_rows(snapshot, query, mode, n))
+
+
+def candidate_rows(snapshot: Snapshot, query: Query, mode: str, n: int) -> np.ndarray:
+    """The two searches: the union of the dense and the lexical side's top `n` rows, sorted."""
     q_terms = terms(query.text)
     dense_rows, lex_rows = np.zeros(0, np.int64), np.zeros(0, np.int64)
     if mode != "lexical":
@@ -133,10 +138,15 @@ def candidates(snapshot: Snapshot, query: Query, mode: str, n: int) -> Candidate
             raise InputError(f"{mode} retrieval needs the query's vector")
         _, vids = snapshot.vector_store.search(query.vector[None, :], n)
         dense_rows = snapshot.rows_of(vids[0][vids[0] >= 0])
-    use_lexical = mode != "dense" and bool(q_terms)
-    if use_lexical:
+    if mode != "dense" and q_terms:
         lex_rows, _ = snapshot.lexical.top(q_terms, n)
-    rows = np.unique(np.concatenate([dense_rows, lex_rows]))
+    return np.unique(np.concatenate([dense_rows, lex_rows]))
+
+
+def signals(snapshot: Snapshot, query: Query, mode: str, rows: np.ndarray) -> Candidates:
+    """Every signal the mode uses, for each of `rows`: what fusion reads after the searches."""
+    q_terms = terms(query.text)
+    use_lexical = mode != "dense" and bool(q_terms)
     dense = sentence = lexical = cover = raw = None
     if mode != "lexical" and len(rows):
         dense = np.asarray(snapshot.vectors[rows], dtype=np.float32) @ query.vector
