@@ -73,31 +73,28 @@ class TypedFollow(ExtractiveAnswerer):
 
 
 @dataclass
-class TypeSlot(TypedFollow):
+class TypeSlot(ExtractiveAnswerer):
     """The shipped ranking, where a question of a known type whose reranked sentences hold none
-    of that type also has the best such sentence by cheap score reranked; with `follow`,
-    TypedFollow's choice of what is shown."""
-
-    follow: bool = False
-
-    def choose(self, ranked: list[Candidate]) -> list[Candidate]:
-        return super().choose(ranked) if self.follow else ExtractiveAnswerer.choose(self, ranked)
+    of that type also has the best such sentence by cheap score reranked."""
 
     def rank(self, query, hits, index) -> list[Candidate]:
-        ranked = ExtractiveAnswerer(None, self.config).rank(query, hits, index)
-        if not ranked:
+        ranked = super().rank(query, hits, index)
+        head = [c for c in ranked if c.final is not None]
+        tail = ranked[len(head):]
+        if expected_type(query.asked) is None or any(c.type_ok for c in head):
             return ranked
-        cfg = self.config
-        n = sum(1 for c in ranked[: cfg.rerank_top] if c.cheap >= ranked[0].cheap - cfg.rerank_within)
-        head, tail = ranked[:n], ranked[n:]
-        if expected_type(query.asked) is not None and not any(c.type_ok for c in head):
-            typed = next((c for c in tail if c.type_ok), None)
-            if typed is not None:
-                head, tail = head + [typed], [c for c in tail if c is not typed]
-        scores = self.reranker.score(query.asked, [rerank_text(c) for c in head])
-        head = [replace(c, rerank=float(s), final=float(s) + cfg.rerank_blend * c.cheap) for c, s in zip(head, scores)]
+        typed = next((c for c in tail if c.type_ok), None)
+        if typed is None:
+            return ranked
+        logit = float(self.reranker.score(query.asked, [rerank_text(typed)])[0])
+        head.append(replace(typed, rerank=logit, final=logit + self.config.rerank_blend * typed.cheap))
         head.sort(key=lambda c: (-c.final, c.hit.rank, c.sentence.start))
-        return head + tail
+        return head + [c for c in tail if c is not typed]
+
+
+@dataclass
+class SlotAndTypedFollow(TypeSlot, TypedFollow):
+    """TypeSlot's ranking and TypedFollow's choice of what is shown."""
 
 
 def bonus_part(items, reranker) -> None:
@@ -130,7 +127,7 @@ def slot_part(items, reranker) -> None:
     variants = {"shipped": ExtractiveAnswerer(reranker, AnswerConfig()),
                 "typed follow": TypedFollow(reranker, AnswerConfig()),
                 "slot": TypeSlot(reranker, AnswerConfig()),
-                "slot, typed follow": TypeSlot(reranker, AnswerConfig(), follow=True)}
+                "slot, typed follow": SlotAndTypedFollow(reranker, AnswerConfig())}
     before = variants["shipped"]
     for name, a in variants.items():
         reranker.pairs_read = 0

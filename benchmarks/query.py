@@ -263,9 +263,10 @@ def time_questions(snap, embedder, ask_qs, search_qs, warm_qs):
         np.argpartition(-s, 49)[:50]
         t4 = time.perf_counter()
         query = Query(q, q, q, vector=qv)
-        rows = candidate_rows(snap, query, "hybrid", FusionConfig().candidates)  # the searches again, untimed
+        q_terms = terms(q)
+        rows = candidate_rows(snap, query, "hybrid", FusionConfig().candidates, q_terms)  # the searches again, untimed
         t5 = time.perf_counter()
-        fuse(signals(snap, query, "hybrid", rows), FusionConfig())
+        fuse(signals(snap, query, "hybrid", rows, q_terms), FusionConfig())
         t6 = time.perf_counter()
         for k, v in zip(("embed_query", "faiss_search", "bm25_scores", "bm25_top", "fusion"),
                         (t1 - t, t2 - t1, t3 - t2, t4 - t3, t6 - t5)):
@@ -316,7 +317,8 @@ def first_use_of_sentence_terms(assistant, snap, questions: list[str]) -> dict[s
     ms: dict[str, list[float]] = {"sentence_terms_first_use_previous": [], "sentence_terms_first_use": [],
                                   "sentence_terms_kept": []}
     for i, q in enumerate(questions):
-        rows = [int(r) for r in candidate_rows(snap, assistant.query(q), "hybrid", FusionConfig().candidates)]
+        query = assistant.query(q)
+        rows = [int(r) for r in candidate_rows(snap, query, "hybrid", FusionConfig().candidates, terms(query.text))]
         for name in list(ms) if i % 2 else list(ms)[::-1]:
             kept._sentence_terms_cache.cache_clear()
             t = time.perf_counter()

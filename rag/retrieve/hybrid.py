@@ -126,12 +126,13 @@ def max_bm25(snapshot: Snapshot, q_terms: list[str]) -> float:
 
 def candidates(snapshot: Snapshot, query: Query, mode: str, n: int) -> Candidates:
     """The union of each side's top `n` rows, with every signal the mode uses."""
-    return signals(snapshot, query, mode, candidate_rows(snapshot, query, mode, n))
-
-
-def candidate_rows(snapshot: Snapshot, query: Query, mode: str, n: int) -> np.ndarray:
-    """The two searches: the union of the dense and the lexical side's top `n` rows, sorted."""
     q_terms = terms(query.text)
+    return signals(snapshot, query, mode, candidate_rows(snapshot, query, mode, n, q_terms), q_terms)
+
+
+def candidate_rows(snapshot: Snapshot, query: Query, mode: str, n: int, q_terms: list[str]) -> np.ndarray:
+    """The two searches: the union of the dense and the lexical side's top `n` rows, sorted.
+    `q_terms`: terms(query.text)."""
     dense_rows, lex_rows = np.zeros(0, np.int64), np.zeros(0, np.int64)
     if mode != "lexical":
         if query.vector is None:
@@ -143,9 +144,9 @@ def candidate_rows(snapshot: Snapshot, query: Query, mode: str, n: int) -> np.nd
     return np.unique(np.concatenate([dense_rows, lex_rows]))
 
 
-def signals(snapshot: Snapshot, query: Query, mode: str, rows: np.ndarray) -> Candidates:
-    """Every signal the mode uses, for each of `rows`: what fusion reads after the searches."""
-    q_terms = terms(query.text)
+def signals(snapshot: Snapshot, query: Query, mode: str, rows: np.ndarray, q_terms: list[str]) -> Candidates:
+    """Every signal the mode uses, for each of `rows`: what fusion reads after the searches.
+    `q_terms`: terms(query.text)."""
     use_lexical = mode != "dense" and bool(q_terms)
     dense = sentence = lexical = cover = raw = None
     if mode != "lexical" and len(rows):
