@@ -81,17 +81,21 @@ def measure(name: str, folder: str, split: str | None) -> list[dict]:
                 results.append((q, answer))
         finally:
             assistant_module.standalone_question = original
-        ans = [(q, a) for q, a in results if q.answerable]
-        una = [(q, a) for q, a in results if not q.answerable]
-        n = max(1, len(ans))
-        rows.append({
-            "set": name, "variant": variant, "answerable": len(ans), "unanswerable": len(una),
+        rows.append({"set": name, "variant": variant, **rates(results)})
+    return rows
+
+
+def rates(results: list) -> dict:
+    """What a person gets, over (question, answer) pairs: first citations, answers that hold a
+    gold answer, refusals of answerable questions, abstention on the others."""
+    ans = [(q, a) for q, a in results if q.answerable]
+    una = [(q, a) for q, a in results if not q.answerable]
+    n = max(1, len(ans))
+    return {"answerable": len(ans), "unanswerable": len(una),
             "citation_support@1": sum(citation_supports(q, a)[:1] == [True] for q, a in ans) / n,
             "answer_contains_gold": sum(not a.abstained and holds_gold(q, a.answer) for q, a in ans) / n,
             "false_abstain": sum(a.abstained for _, a in ans) / n,
-            "abstain_unanswerable": (sum(a.abstained for _, a in una) / len(una)) if una else None,
-        })
-    return rows
+            "abstain_unanswerable": (sum(a.abstained for _, a in una) / len(una)) if una else None}
 
 
 def main() -> int:

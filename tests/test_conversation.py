@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
+
+from rag.eval.datasets import article_path
 
 from rag.conversation import (as_question, core_question, elliptical_question, retrieval_query, split_context,
                                standalone_question)
@@ -156,3 +162,25 @@ def test_a_long_earlier_turn_is_not_read_for_a_bare_follow_up():
     assert standalone_question("And how high?", [thanks] * 39 + ["How far did it fly?"]) == "How high did it fly?"
     assert standalone_question("And how high?", ["How far did it fly?"] + [thanks] * 39) == "And how high?"
     assert core_question(thanks) == thanks.strip()
+
+
+@pytest.mark.parametrize("name", ["conversations", "conversations2"])
+def test_the_conversation_sets_have_exact_offsets_and_a_pronoun_in_every_follow_up(name):
+    # eval/conversations*, benchmarks/pronoun_follow_ups.py. The SQuAD articles are read from
+    # ../shared as for eval/natural; a missing one fails here, it is never skipped.
+    folder = Path(__file__).resolve().parent.parent / "eval" / name
+    paths = {a["id"]: article_path(folder, a["path"]) for a in _jsonl(folder / "articles.jsonl")}
+    texts = {doc: path.read_text(encoding="utf-8") for doc, path in paths.items()}
+    rows = _jsonl(folder / "questions.jsonl")
+    assert len({r["id"] for r in rows}) == len(rows) >= 50
+    assert sum(1 for r in rows if not r["answers"]) >= 8
+    for r in rows:
+        assert r["history"] and re.search(r"\b(it|its|they|them|their)\b", r["question"], re.IGNORECASE), r["id"]
+        assert not re.search(r"\b(it|its|they|them|their)\b", r["whole"], re.IGNORECASE), r["id"]
+        assert len(r["answers"]) == len(r["answer_start"]), r["id"]
+        for answer, start in zip(r["answers"], r["answer_start"]):
+            assert texts[r["doc_id"]][start : start + len(answer)] == answer, r["id"]
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
