@@ -99,6 +99,7 @@ def holds_unit(unit: str | None, sentence: str, question: str) -> bool:
         return unit == DURATION and _SPAN_S.search(sentence) is not None
     return unit in (DURATION, FREQUENCY, MONEY) or holds(NUMBER, sentence, question)
 
+
 # "How many bridges cross the Rhine?" wants a count of bridges; "the 400 m wide river" holds a
 # length, "the $1.2 billion stadium" a price and "nearly three times the rate" a ratio, none a
 # count. A number is a count unless a unit, a currency, a percentage or "times" goes with it, or

@@ -38,7 +38,7 @@ def standalone_question(question: str, history: Iterable[Any] | None) -> str:
     its topic ("What missile did North Korea test?" + "How far did it fly?" + "And when?" is
     "When did the missile fly?"). Only the last MAX_CONTEXT_QUESTIONS earlier questions are read,
     and a long one (a pasted paragraph) is read as no question at all, before any pattern runs on
-    it: a history of forty 10,000-character turns costs about a millisecond."""
+    it."""
     if _bare_follow_up(question) is None and not _PRONOUN.search(question):
         return question
     before: str | None = None
@@ -76,8 +76,8 @@ def _read_after(question: str, before: str | None, topic: list[Antecedent]) -> t
 # Pronouns in follow-ups. Retrieval searches a follow-up together with the earlier question, but
 # the reranker, the answer-type rules and abstention read the follow-up alone, and "Where are
 # they now?" names nothing they can judge a sentence by: after "How many North Korean troops are
-# in Russia?" it was refused, as were "What about its altitude?" after "How far did the missile
-# travel?" and "When did they launch it?" after "What missile did North Korea test?". Only "it"
+# in Russia?" it is refused as typed, as are "What about its altitude?" after "How far did the
+# missile travel?" and "When did they launch it?" after "What missile did North Korea test?". Only "it"
 # and "they" (with "its", "them", "their") are read: "he" and "she" mostly stand for the person
 # an earlier answer named, which no question says.
 _PRONOUN = re.compile(r"\b(it|its|they|them|their)\b", re.IGNORECASE)

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.eval.datasets import article_path
-
 from rag.conversation import (as_question, core_question, elliptical_question, retrieval_query, split_context,
                                standalone_question)
+from rag.eval.datasets import article_path
 
 
 @pytest.mark.parametrize("typed, core", [
