@@ -32,7 +32,6 @@ Three ways of asking, hybrid mode, on one index per set:
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -47,6 +46,7 @@ import rag.assistant as assistant_module  # noqa: E402
 from common import stamp, table  # noqa: E402
 from follow_ups import rates  # noqa: E402
 from rag.conversation import as_question  # noqa: E402
+from rag.eval.natural import read_jsonl  # noqa: E402
 from rag.eval.run import prepare  # noqa: E402
 
 SETS = ("conversations", "conversations2")
@@ -73,8 +73,7 @@ def measure(name: str) -> None:
     folder = ROOT / "eval" / name
     prepared = prepare(folder, ROOT / "build" / f"eval-index-{name}-h0-s0")
     assistant = prepared.assistant
-    rows = {json.loads(line)["id"]: json.loads(line)
-            for line in (folder / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()}
+    rows = {row["id"]: row for row in read_jsonl(folder / "questions.jsonl")}
     questions = prepared.dataset.questions
     read = [pronouns.standalone_question(as_question(q.question), rows[q.id]["history"]) for q in questions]
     out = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from rag.conversation import (as_question, core_question, elliptical_question, retrieval_query, split_context,
                                standalone_question)
 from rag.eval.datasets import article_path
+from rag.eval.natural import read_jsonl
 
 
 @pytest.mark.parametrize("typed, core", [
@@ -168,9 +168,9 @@ def test_the_conversation_sets_have_exact_offsets_and_a_pronoun_in_every_follow_
     # eval/conversations*, benchmarks/pronoun_follow_ups.py. The SQuAD articles are read from
     # ../shared as for eval/natural; a missing one fails here, it is never skipped.
     folder = Path(__file__).resolve().parent.parent / "eval" / name
-    paths = {a["id"]: article_path(folder, a["path"]) for a in _jsonl(folder / "articles.jsonl")}
+    paths = {a["id"]: article_path(folder, a["path"]) for a in read_jsonl(folder / "articles.jsonl")}
     texts = {doc: path.read_text(encoding="utf-8") for doc, path in paths.items()}
-    rows = _jsonl(folder / "questions.jsonl")
+    rows = read_jsonl(folder / "questions.jsonl")
     assert len({r["id"] for r in rows}) == len(rows) >= 50
     assert sum(1 for r in rows if not r["answers"]) >= 8
     for r in rows:
@@ -179,7 +179,3 @@ def test_the_conversation_sets_have_exact_offsets_and_a_pronoun_in_every_follow_
         assert len(r["answers"]) == len(r["answer_start"]), r["id"]
         for answer, start in zip(r["answers"], r["answer_start"]):
             assert texts[r["doc_id"]][start : start + len(answer)] == answer, r["id"]
-
-
-def _jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

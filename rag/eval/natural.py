@@ -128,7 +128,8 @@ def load_articles(folder: Path) -> dict[str, NaturalArticle]:
     return out
 
 
-def _jsonl(path: Path) -> list[dict[str, Any]]:
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Every object of a JSON-lines file (blank lines skipped), e.g. a question set's files."""
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
@@ -178,7 +179,7 @@ def dataset_problems(folder: Path) -> list[str]:
     if missing:
         return [f"article files not found: {missing} (the SQuAD ones are read from ../shared)"]
     texts = {a.id: a.text() for a in articles.values()}
-    questions = _jsonl(folder / "questions.jsonl")
+    questions = read_jsonl(folder / "questions.jsonl")
     problems = []
     ids = [q.get("id") for q in questions]
     if len(set(ids)) != len(ids):
@@ -213,7 +214,7 @@ def draft_problems(draft: dict[str, Any], articles: dict[str, NaturalArticle], t
 
 
 def load_drafts(path: Path) -> list[dict[str, Any]]:
-    return _jsonl(path)
+    return read_jsonl(path)
 
 
 def from_drafts(folder: Path, drafts: list[dict[str, Any]], first_id: int = 0,
@@ -267,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{len(drafts) - len(answerable)} unanswerable; per article {per_doc}")
     else:
         path = folder / "questions.jsonl"
-        existing = _jsonl(path) if path.is_file() else []
+        existing = read_jsonl(path) if path.is_file() else []
         unrelated = sum(1 for q in existing if q.get("kind") == "unrelated")
         added = from_drafts(folder, load_drafts(Path(argv[2])), len(existing), unrelated)
         with open(path, "a", encoding="utf-8") as f:
