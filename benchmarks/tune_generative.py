@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag.answer.prompt import is_decline, parse_reply  # noqa: E402
-from rag.answer.verify import Source, Verifier, fact_problem, cited_text  # noqa: E402
+from rag.answer.verify import Source, Verifier, facts_problem  # noqa: E402
 from rag.eval.metrics import normalize_answer  # noqa: E402
 
 TARGET_PRECISION = 0.95
@@ -118,7 +118,7 @@ def pairs(rows: list[tuple[dict, dict]], indexes: Indexes) -> tuple[np.ndarray, 
         y.append(label)
         groups.append(row["id"])
         info.append((kind, row["question"], claim, src.text,
-                     fact_problem(claim, cited_text([src], titled=True), row["question"])))
+                     facts_problem(claim, [src], row["question"])))
 
     for config, row in rows:
         trace = row.get("trace")
