@@ -56,6 +56,11 @@ def test_a_number_in_the_title_counts_only_inside_a_name_the_claim_repeats():
                         "Where was the game played?", "Super Bowl 50") is None
     assert "50" in fact_problem("The game drew 50 million viewers.", "The game was played at Levi's Stadium.",
                                 "", "Super Bowl 50")
+    # A month or a sentence's first word before a number makes a date, not a name.
+    assert "2008" in fact_problem("In April 2008 Odinga became prime minister.",
+                                  "In April 2013 Odinga became prime minister.", "What happened in April 2008?")
+    assert "1973" in fact_problem("In 1973 the US abandoned the gold standard.", "The US abandoned the gold standard.",
+                                  "In 1973, why did the US abandon the gold standard?")
 
 
 def test_a_rank_the_question_asks_about_must_be_in_the_cited_sentence():
@@ -71,8 +76,12 @@ def test_a_rank_the_question_asks_about_must_be_in_the_cited_sentence():
     assert fact_problem("The network was first made to link two computers.",
                         "The network was built to link two computers.") is None
     assert fact_problem("Much of the forest is protected.", "Much of it is protected.", "", "Amazon forest") is None
-    assert rank_words("Harvard's first president and the tallest tower, the rest, its interest, the Midwest "
-                      "and the wildebeest") == ["first", "tallest"]
+    assert rank_words("Harvard's first president and the tallest tower, the rest, its interest, the Midwest, "
+                      "the wildebeest, the rainforest, its unrest, the Budapest Memorandum, its very largest, "
+                      "the 20th and Harvard's sixth") == ["first", "tallest", "largest", "sixth"]
+    assert rank_words("the greatest, the lowest, the nearest, the biggest, the newest") == [
+        "greatest", "lowest", "nearest", "biggest", "newest"]
+    assert "sixth" in fact_problem("Ware was Harvard's sixth president.", "Ware was Harvard's fifth president.")
 
 
 def test_number_and_name_extraction():
@@ -91,6 +100,15 @@ def test_a_name_may_be_written_as_its_acronym_or_hyphenated():
     assert fact_problem("There are $2 million of other Super Bowl-related events.",
                         "There are $2 million worth of other ancillary events.", "", "Super Bowl 50") is None
     assert fact_problem("Jean-Claude Juncker sets the agenda.", "The President, Jean-Claude Juncker, sets it.") is None
+    assert fact_problem("The US left.", "In the United States, people left.") is None
+    assert fact_problem("OPEC raised prices.", "The Organization of the Petroleum Exporting Countries raised them.") is None
+    # Only a whole run of capitalised words spells an acronym, and a comma or a full stop ends it.
+    assert "US" in fact_problem("US troops were deployed.", "Troops were deployed to Uganda, Sudan and Chad.")
+    assert "UN" in fact_problem("The UN condemned the strike.", "It was condemned by Ukraine. NATO said nothing.")
+    assert "FC" in fact_problem("The FC moved the game.", "The National Football Conference moved the game.")
+    # A prefixed name is checked by its name.
+    assert "March" in fact_problem("It peaked in mid-March.", "It peaked in mid-January.")
+    assert "French" in fact_problem("It was hit by anti-French protests.", "It was hit by anti-American protests.")
 
 
 @pytest.fixture(scope="module")

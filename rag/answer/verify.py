@@ -140,48 +140,67 @@ def names_in(text: str) -> list[str]:
     The first word of a sentence is capitalised anyway, so it counts only when it is an
     acronym ("NATO") or a month or day: "People can move in" must not need "People" in the
     source. A made-up name in that place is left to the support score, where a word no
-    article contains weighs the most (lexical_support).
+    article contains weighs the most (lexical_support). A hyphenated word counts by its
+    parts: "Super Bowl-related" names "Bowl", "mid-March" "March", "anti-French" "French".
     """
     out = []
     for m in _WORD.finditer(text):
-        word = m.group(0).strip(".'’-")
-        if not word:
-            continue
-        if word.lower() in _MONTHS_DAYS:
-            out.append(word)
-            continue
-        if not word[0].isupper() or word == "I":
-            continue
-        at_start = m.start() == 0 or text[: m.start()].rstrip().endswith((".", "!", "?", ":", '"', "“", "("))
-        if at_start and not (word.isupper() and len(word) > 1):
-            continue
-        # "Super Bowl-related": the name is "Bowl"; "Jean-Claude": "Jean" and "Claude".
-        out.extend(part for part in word.split("-") if part[:1].isupper())
+        at_start = _starts_sentence(text, m.start())
+        for i, part in enumerate(m.group(0).strip(".'’-").split("-")):
+            if part.lower() in _MONTHS_DAYS:
+                out.append(part)
+            elif part[:1].isupper() and part != "I" and not (i == 0 and at_start and not _is_acronym(part)):
+                out.append(part)
     return out
 
 
+def _starts_sentence(text: str, at: int) -> bool:
+    return at == 0 or text[:at].rstrip().endswith((".", "!", "?", ":", '"', "“", "("))
+
+
+def _is_acronym(word: str) -> bool:
+    return len(word.replace(".", "")) > 1 and word.replace(".", "").isupper()
+
+
 def _vouched_names(text: str) -> tuple[set[str], set[str]]:
-    """The name keys of `text` (hyphenated words also by their parts), and the acronyms its
-    runs of capitalised words spell ("European Union" -> "eu", "the United States" -> "us")."""
+    """The name keys of `text` (hyphenated words also by their parts), and the acronyms that
+    its runs of capitalised words spell, whole: "European Union" -> "eu", "the Organization of
+    Arab Petroleum Exporting Countries" -> "oapec", "In the United States" -> "us" (a run's
+    capitalised first word of a sentence may be left out). A run is words separated by spaces
+    alone, or by "of", "the", "for": "Uganda, Sudan and Chad" spells nothing."""
     words: set[str] = set()
     initials: set[str] = set()
     run: list[str] = []
+    run_at_start = False
+    end = 0
+
+    def close() -> None:
+        if len(run) >= 2:
+            initials.add("".join(run))
+        if run_at_start and len(run) >= 3:
+            initials.add("".join(run[1:]))
+
     for m in _WORD.finditer(text):
         word = m.group(0).strip(".'’-")
         if not word:
             continue
         words.add(_name_key(word))
         words.update(_name_key(part) for part in word.split("-") if part)
-        if word[0].isupper():
+        joined = run and not text[end : m.start()].strip()
+        end = m.end()
+        if word[0].isupper() and joined:
             run.append(word[0].lower())
-        elif word not in _ACRONYM_GLUE:
+        elif word[0].isupper():
+            close()
+            run, run_at_start = [word[0].lower()], _starts_sentence(text, m.start())
+        elif not (joined and word in _ACRONYM_GLUE):
+            close()
             run = []
-        for start in range(len(run) - 1):
-            initials.add("".join(run[start:]))
+    close()
     return words, initials
 
 
-_ACRONYM_GLUE = frozenset({"of", "and", "the", "for", "de", "du"})  # "Organization of Arab Petroleum ..."
+_ACRONYM_GLUE = frozenset({"of", "the", "for"})  # "Organization of Arab Petroleum ..."
 
 
 def _name_key(word: str) -> str:
@@ -222,9 +241,9 @@ def fact_problem(claim: str, cited: str, question: str = "", title: str = "") ->
     missing = [n for n in dict.fromkeys(_claim_numbers(claim)) if n not in have_numbers]
     if missing:
         return f"says {', '.join(missing[:3])}, which the cited sentences do not"
-    words, acronyms = _vouched_names(f"{cited} {title}")
+    words, acronyms = _vouched_names(f"{cited}. {title}")
     missing = [n for n in dict.fromkeys(names_in(claim))
-               if not _name_found(n, words) and not (n.replace(".", "").isupper() and _name_key(n) in acronyms)]
+               if not _name_found(n, words) and not (_is_acronym(n) and _name_key(n) in acronyms)]
     if missing:
         return f"names {', '.join(missing[:3])}, which the cited sentences do not"
     said = set(re.findall(r"\w+", f"{cited} {title}".lower()))
@@ -235,28 +254,39 @@ def fact_problem(claim: str, cited: str, question: str = "", title: str = "") ->
 
 
 def _named_numbers(claim: str, text: str) -> set[str]:
-    """The numbers of `text` that follow a capitalised word ("Bowl 50", "Apollo 11") which
-    the claim also puts right before that number."""
-    said = {(w.lower(), _number_value(n)) for w, n in _NAMED_NUMBER.findall(claim)}
-    return {_number_value(n) for w, n in _NAMED_NUMBER.findall(text) if (w.lower(), _number_value(n)) in said}
+    """The numbers of `text` that follow a name ("Bowl 50", "Apollo 11") which the claim also
+    puts right before that number. A month, a day or a sentence's first word is no name:
+    "April 2008" and "In 1973" are dates."""
+    return {number for _, number in _name_number_pairs(text) & _name_number_pairs(claim)}
 
 
-_NAMED_NUMBER = re.compile(r"\b([A-Z][\w'’-]*)\s+(\d+(?:[,.]\d+)*)")
+def _name_number_pairs(text: str) -> set[tuple[str, str]]:
+    return {(m.group(1).lower(), _number_value(m.group(2))) for m in _NAMED_NUMBER.finditer(text)
+            if m.group(1).lower() not in _MONTHS_DAYS and not _starts_sentence(text, m.start())}
+
+
+_NAMED_NUMBER = re.compile(r"\b([A-Z][\w'’-]*)\s+(\d+(?:[,.]\d+)*)\b")
 # Ordinals, "last", "only" and superlatives, when a determiner or a possessive puts them on a
-# thing ("the first", "Harvard's first", "its largest"): "was first made" is left alone.
-_RANK = re.compile(r"(?:\b(?:the|its|their|his|her|our|whose)|['’]s)\s+"
-                   r"(first|second|third|fourth|fifth|last|only|[a-z]{2,}est)\b")
+# thing ("the first", "Harvard's first", "its very largest"): "was first made" is left alone.
+_RANK = re.compile(r"(?:\b(?:the|its|their|his|her|our|whose)|['’]s)\s+(?:(?:very|single)\s+)?"
+                   r"(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|only"
+                   r"|[a-z]{2,}est)\b", re.IGNORECASE)
+# Words that end like a superlative and are none ("the rainforest", "its unrest"). Whole words:
+# endings would catch "greatest", "lowest", "nearest", "biggest".
 _NOT_SUPERLATIVE = frozenset(
-    "interest forest rest test west contest protest request harvest nest guest arrest chest crest quest "
-    "conquest inquest manifest digest honest modest earnest everest bequest priest wildebeest tempest".split())
+    "interest forest rainforest rest unrest west midwest northwest southwest contest protest test request "
+    "quest conquest inquest harvest nest guest arrest chest crest digest manifest honest modest earnest "
+    "bequest priest wildebeest tempest behest pest vest".split())
 # The same rank in other words: the cited text may use either.
-_RANK_GROUPS = ({"largest", "biggest"}, {"highest", "tallest"}, {"first", "earliest"}, {"last", "final", "latest"})
+_RANK_GROUPS = ({"largest", "biggest"}, {"highest", "tallest"}, {"first", "earliest", "1st"}, {"second", "2nd"},
+                {"third", "3rd"}, {"last", "final", "latest"})  # "the 20th" is a number: checked as one
 _RANK_SAME = {w: g for g in _RANK_GROUPS for w in g}
 
 
 def rank_words(claim: str) -> list[str]:
-    """The ordinals, "last", "only" and superlatives that `claim` says of a thing, lower-cased."""
-    return [w for w in _RANK.findall(claim.lower()) if w not in _NOT_SUPERLATIVE and not w.endswith("west")]
+    """The ordinals, "last", "only" and superlatives that `claim` says of a thing, lower-cased
+    (a capitalised word is a name: "the Everest", "the Budapest Memorandum")."""
+    return [w.lower() for w in _RANK.findall(claim) if w.islower() and w not in _NOT_SUPERLATIVE]
 
 
 # -- 3: support ----------------------------------------------------------------------------
