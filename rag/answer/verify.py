@@ -226,7 +226,7 @@ def fact_problem(claim: str, cited: str, question: str = "", title: str = "") ->
       a name that the claim repeats ("Super Bowl 50", "Apollo 11"): the title "1973 oil crisis"
       let "The US abandoned the Gold Exchange Standard in 1973" pass (it was 1971), and a
       question's number is what a question near an article's topic changes ("Kenya's 2010 deal");
-    - names by the cited sentences or the title ("Odinga got the PM job in Kenya" from a
+    - names by the cited sentences or the title ("Odinga got the top job in Kenya" from a
       sentence of the article "Kenya"), not by the question: "10,000 South Korean troops are in
       Russia", for "How many South Korean troops are in Russia?", cited to "10,000 North Korean
       troops are in Russia", scored a support of 0.92 when the question's names counted;
