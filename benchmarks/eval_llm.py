@@ -139,7 +139,8 @@ def main() -> None:
         local = None if args.llm_url else LocalServer(model_path(args.model), alias=args.model)
         url = args.llm_url or local.start()
         try:
-            threads = (f"{local.threads} generation thread, {local.batch_threads} prompt-reading threads" if local
+            threads = (f"{local.threads} generation thread, {local.batch_threads} prompt-reading threads, weights "
+                       f"{'repacked' if local.repack else 'as stored'}" if local
                        else "the server's own threads")
             run(args.squad, args.out, url, [s.strip() for s in args.only.split(",") if s.strip()], args.fitting, threads)
         finally:

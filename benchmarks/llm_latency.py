@@ -128,7 +128,8 @@ def main() -> None:
                    "chat_first_s_max": max(firsts), "chat_total_s_p50": percentile([r["chat_total_s"] for r in asked], 50),
                    "target_first_s": TARGET_FIRST_S}
         info = stamp()
-        threads = (f"{local.threads} generation thread(s), {local.batch_threads} prompt-reading" if local
+        threads = (f"{local.threads} generation thread(s), {local.batch_threads} prompt-reading, weights "
+                   f"{'repacked' if local.repack else 'as stored'}" if local
                    else "threads: the server's own")
         print(f"\nllm latency: chat with the language model ({info['date']})\n{info['machine']}; model {summary['model']}, "
               f"{threads}, seed article index")

@@ -29,23 +29,28 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from common import percentile, seed_questions, spin_forever, stamp, table  # noqa: E402
 
-SETTINGS = ((1, 1), (1, 2), (2, 2))  # (generation threads, prompt-reading threads)
+# (generation threads, prompt-reading threads, llama.cpp repacks the weights for its CPU kernels)
+SETTINGS = ((1, 1, True), (1, 2, True), (2, 2, True), (1, 2, False), (2, 2, False))
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default="qwen2.5-coder-1.5b")
     p.add_argument("--questions", type=int, default=16)
+    p.add_argument("--settings", help="which settings, e.g. '1/2/repack,1/2/plain' (default: all)")
     p.add_argument("--busy", action="store_true", help="one CPU-bound process beside the benchmark")
     args = p.parse_args()
 
     from rag import Assistant
     from rag.llm_server import LocalServer, model_path
 
+    settings = SETTINGS
+    if args.settings:
+        settings = tuple((int(g), int(b), kind == "repack") for g, b, kind in (x.split("/") for x in args.settings.split(",")))
     questions = seed_questions()[: args.questions]
     work = Path(tempfile.mkdtemp(prefix="rag-llm-threads-"))
-    servers = {s: LocalServer(model_path(args.model), alias=args.model, threads=s[0], batch_threads=s[1])
-               for s in SETTINGS}
+    servers = {s: LocalServer(model_path(args.model), alias=args.model, threads=s[0], batch_threads=s[1],
+                                  repack=s[2]) for s in settings}
     hog = None
     try:
         shutil.copytree(ROOT / "seeds", work / "corpus")
@@ -57,10 +62,10 @@ def main() -> None:
         hog = multiprocessing.Process(target=spin_forever, daemon=True) if args.busy else None
         if hog:
             hog.start()
-        times: dict[tuple[int, int], list[tuple[float, float]]] = {s: [] for s in SETTINGS}
+        times: dict[tuple[int, int, bool], list[tuple[float, float]]] = {s: [] for s in settings}
         for i, q in enumerate(questions):
             got = {}
-            for s in (SETTINGS if i % 2 == 0 else SETTINGS[::-1]):
+            for s in (settings if i % 2 == 0 else settings[::-1]):
                 t0 = time.perf_counter()
                 first: list[float] = []
                 assistants[s].ask(q, llm=True, on_draft=lambda _: first or first.append(time.perf_counter() - t0))
@@ -77,7 +82,8 @@ def main() -> None:
             server.stop()
         shutil.rmtree(work, ignore_errors=True)
     info = stamp()
-    rows = [{"generation_threads": s[0], "prompt_threads": s[1], "questions": len(v),
+    rows = [{"generation_threads": s[0], "prompt_threads": s[1], "weights": "repacked" if s[2] else "as stored",
+             "questions": len(v),
              "first_draft_s_p50": percentile([f for f, _ in v], 50), "first_draft_s_p95": percentile([f for f, _ in v], 95),
              "whole_s_p50": percentile([w for _, w in v], 50)} for s, v in times.items()]
     print(f"\nllm threads: {args.model}, seed article, settings alternating ({info['date']})\n{info['machine']}"

