@@ -47,6 +47,18 @@ def test_what_the_question_says_is_not_evidence():
                                    "How many South Korean troops are in Russia?", TITLE)
 
 
+def test_a_claim_that_adds_only_the_titles_words_says_nothing_its_citation_says():
+    station = "In 1872, the Central Pacific Railroad established a station near Easterby's for its new line."
+    asked, title = "Where's the nearest gas station?", "Fresno, California"
+    # The title vouches for the names, but the cited sentence says nothing of what the claim adds.
+    for claim in ("Fresno, California", "The gas station is in Fresno, California."):
+        assert "title" in fact_problem(claim, station, asked, title)
+    # A claim that adds what the sentence says, a number, or only restates the question is not this.
+    assert fact_problem("A railroad station was built near Fresno.", station, "What was built near Fresno?", title) is None
+    assert fact_problem("Fresno got a station in 1872.", station, "When did Fresno get a station?", title) is None
+    assert fact_problem("Fresno is in California.", station, "Is Fresno in California?", title) is None
+
+
 def test_a_number_in_the_title_counts_only_inside_a_name_the_claim_repeats():
     gold = "The US abandoned the Gold Exchange Standard whereby the dollar was pegged to gold."
     # The title "1973 oil crisis" does not date what its sentences say (it was 1971).

@@ -9,7 +9,8 @@ A claim (one sentence of the reply, with the numbers it cites) is kept only when
    Blinken. Number words count as their value ("two" matches "2"), thousands separators and
    case are ignored, a name may differ from the source by a possessive or a demonym ending
    ("Korea"/"Korean"). This is the check a fluent wrong answer fails most often: the right
-   sentence, a wrong figure;
+   sentence, a wrong figure. And a claim must add something the cited sentences say, not
+   only the title's words (`rests_on_title_alone`);
 3. the cited sentences say it: a support probability from a logistic model over agreements
    between the claim and the cited text, at least `SUPPORT_MODEL["threshold"]`:
    - `lexical`: the idf-weighted share of the claim's content terms found in the cited text;
@@ -250,7 +251,20 @@ def fact_problem(claim: str, cited: str, question: str = "", title: str = "") ->
     missing = [w for w in dict.fromkeys(rank_words(claim)) if not (_RANK_SAME.get(w, {w}) & said)]
     if missing:
         return f"says {', '.join(missing[:3])}, which the cited sentences do not"
+    if title and rests_on_title_alone(claim, cited, question, title):
+        return "adds only words of the article's title, nothing the cited sentences say"
     return None
+
+
+def rests_on_title_alone(claim: str, cited: str, question: str, title: str) -> bool:
+    """True when every content word `claim` adds to the question is the title's and none is the
+    cited sentences' (and it states no number, which the sentences vouch for). The title vouches
+    for names, but a claim made of it alone says nothing its citation says: asked "Where's the
+    nearest gas station?", the model answered "Fresno, California [5]" with a sentence of the
+    article "Fresno, California" about a railroad station, and the title's words gave it a
+    support of 0.92."""
+    added = set(terms(claim)) - set(terms(question))
+    return bool(added) and not _claim_numbers(claim) and not added & set(terms(cited)) and added <= set(terms(title))
 
 
 def _named_numbers(claim: str, text: str) -> set[str]:
