@@ -1,12 +1,13 @@
 """llama.cpp's thread settings for the local model: first draft and whole answer, alternating.
 
-    .venv/bin/python benchmarks/llm_threads.py [--busy] [--questions 16] [--model qwen2.5-coder-1.5b]
+    .venv/bin/python benchmarks/llm_threads.py [--busy] [--questions 16] [--settings 1/2/repack,1/2/plain]
 
 One local server per setting (rag/llm_server.py), all loaded at once; each question is asked
 through `Assistant.ask(llm=True)` of every setting in turn, the order alternating from question
 to question, so the machine's noise falls on all settings alike. A setting is (generation
-threads, prompt-reading threads); with more than one thread, llama.cpp's threads sleep at its
-barriers instead of spinning (rag/llm_server.py `run`). "first draft" is the question to the
+threads, prompt-reading threads, weights repacked for llama.cpp's CPU kernels or as stored);
+with more than one thread, llama.cpp's threads sleep at its barriers instead of spinning
+(rag/llm_server.py `run`). Each server holds the model in memory (1.1 GB for the 1.5B model). "first draft" is the question to the
 model's first words (`on_draft`), "whole" the verified answer. Questions: the natural set's on
 the seed article (eval/natural), over an index of seeds/. Only questions the model was asked by
 every setting count (the abstention gate answers some alone). With --busy, one CPU-bound
@@ -49,8 +50,8 @@ def main() -> None:
         settings = tuple((int(g), int(b), kind == "repack") for g, b, kind in (x.split("/") for x in args.settings.split(",")))
     questions = seed_questions()[: args.questions]
     work = Path(tempfile.mkdtemp(prefix="rag-llm-threads-"))
-    servers = {s: LocalServer(model_path(args.model), alias=args.model, threads=s[0], batch_threads=s[1],
-                                  repack=s[2]) for s in settings}
+    servers = {s: LocalServer(model_path(args.model), alias=args.model, threads=s[0], batch_threads=s[1], repack=s[2])
+               for s in settings}
     hog = None
     try:
         shutil.copytree(ROOT / "seeds", work / "corpus")
