@@ -7,11 +7,12 @@ through `Assistant.ask(llm=True)` of every setting in turn, the order alternatin
 to question, so the machine's noise falls on all settings alike. A setting is (generation
 threads, prompt-reading threads, weights repacked for llama.cpp's CPU kernels or as stored);
 with more than one thread, llama.cpp's threads sleep at its barriers instead of spinning
-(rag/llm_server.py `run`). Each server holds the model in memory (1.1 GB for the 1.5B model). "first draft" is the question to the
-model's first words (`on_draft`), "whole" the verified answer. Questions: the natural set's on
-the seed article (eval/natural), over an index of seeds/. Only questions the model was asked by
-every setting count (the abstention gate answers some alone). With --busy, one CPU-bound
-process runs beside it, as another job on the same two cores.
+(rag/llm_server.py `run`). Each server holds the model in memory (1.1 GB for the 1.5B model).
+"first draft" is the question to the model's first words (`on_draft`), "whole" the verified
+answer. Questions: the natural set's on the seed article (eval/natural), over an index of
+seeds/. Only questions the model was asked by every setting count (the abstention gate answers
+some alone). With --busy, one CPU-bound process runs beside it, as another job on the same two
+cores.
 """
 
 from __future__ import annotations
