@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import re
 import shutil
 import sys
 import tempfile
@@ -35,6 +36,18 @@ from common import percentile, seed_questions, spin_forever, stamp, table  # noq
 SETTINGS = ((1, 1, True), (1, 2, True), (2, 2, True), (1, 2, False), (2, 2, False))
 
 
+
+def parse_settings(text: str) -> tuple[tuple[int, int, bool], ...]:
+    """'1/2/repack,1/2/plain' -> ((1, 2, True), (1, 2, False)); a mistyped setting exits with a
+    message instead of silently meaning "plain"."""
+    settings = []
+    for item in text.split(","):
+        m = re.fullmatch(r"\s*(\d+)/(\d+)/(repack|plain)\s*", item)
+        if not m:
+            raise SystemExit(f"--settings: {item!r} is not THREADS/PROMPT_THREADS/repack|plain, e.g. 1/2/plain")
+        settings.append((int(m[1]), int(m[2]), m[3] == "repack"))
+    return tuple(settings)
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default="qwen2.5-coder-1.5b")
@@ -46,9 +59,7 @@ def main() -> None:
     from rag import Assistant
     from rag.llm_server import LocalServer, model_path
 
-    settings = SETTINGS
-    if args.settings:
-        settings = tuple((int(g), int(b), kind == "repack") for g, b, kind in (x.split("/") for x in args.settings.split(",")))
+    settings = parse_settings(args.settings) if args.settings else SETTINGS
     questions = seed_questions()[: args.questions]
     work = Path(tempfile.mkdtemp(prefix="rag-llm-threads-"))
     servers = {s: LocalServer(model_path(args.model), alias=args.model, threads=s[0], batch_threads=s[1], repack=s[2])
