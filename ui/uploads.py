@@ -9,6 +9,10 @@ mixed up with another index's uploads. The index writer only replaces its `v0001
 
 The document id of an upload is its file name, so uploading `notes.md` again replaces the
 earlier `notes.md` (and a name equal to an already indexed file's id replaces that document).
+If that ingest fails or skips the file, the earlier copy is put back: the index still holds its
+text, and its citations must keep pointing at it. While the ingest runs, the folder already
+holds the new copy, so an answer given in those seconds from the old version shows its
+citations as changed since (the chat says so); it is never shown as checked.
 
 Every file is checked with the core's own reader before anything is written, so a bad file
 never reaches the index folder; the HTTP API rejects the whole request when one file is bad,
@@ -25,10 +29,11 @@ from pathlib import Path
 from typing import Callable
 
 from rag.assistant import Assistant
-from rag.errors import InputError
+from rag.errors import InputError, RagError
 from rag.indexer import IngestReport
 from rag.ingest.files import file_name_problem
-from rag.ingest.reader import SUPPORTED_SUFFIXES, read_article
+from rag.ingest.reader import SUPPORTED_SUFFIXES, content_hash, read_article
+from rag.ingest.url import restore
 
 Progress = Callable[[str, int, int], None]
 
@@ -112,11 +117,32 @@ class Inbox:
         if (rejected and all_or_nothing) or not good:
             return None, rejected
         with self._lock:
+            finals = [self.folder / name for name in good]
+            previous = {p: (p.read_bytes() if p.is_file() else None) for p in finals}
             paths = [self._save(u) for u in good.values()]
             if on_progress:
                 on_progress("indexing", 0, len(paths))
-            report = self.assistant.ingest(paths, on_progress=on_progress)
+            try:
+                report = self.assistant.ingest(paths, on_progress=on_progress)
+            finally:
+                # An uploaded copy is the file its document's citations point into: keep a new one
+                # only where the index now holds its bytes; otherwise (ingest failed, or the file
+                # was skipped) put the old bytes back, so the index's citations still check.
+                held = self._held(paths)
+                restore({p: old for p, old in previous.items() if p not in held})
         return report, rejected
+
+    def _held(self, paths: list[Path]) -> set[Path]:
+        """The paths whose current bytes the live index holds (by content hash)."""
+        try:
+            snap = self.assistant.snapshot
+        except RagError:  # no readable index: it holds none of them
+            return set()
+        if snap is None:
+            return set()
+        hashes = {Path(d.source).resolve(): d.content_hash for d in snap.documents.values()}
+        return {p for p in paths
+                if p.is_file() and hashes.get(p.resolve()) == content_hash(p, p.read_bytes())}
 
     def _save(self, upload: Upload) -> Path:
         """Write atomically: a reader of an older copy never sees half a file."""
