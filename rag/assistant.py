@@ -156,11 +156,11 @@ class Assistant:
         is a private or local address.
         """
         replaced: dict[Path, bytes | None] = {}  # stored pages a fetch overwrote, and what they held
-        paths, unfetched = self._fetch_urls(list(paths), allow_private, replaced)
-        if unfetched and not paths:
-            raise InputError("; ".join(unfetched))
         current: Snapshot | None = None  # the index as it stands after this call
         try:
+            paths, unfetched = self._fetch_urls(list(paths), allow_private, replaced)
+            if unfetched and not paths:
+                raise InputError("; ".join(unfetched))
             report, current = self._ingest_locked(paths, rebuild, prune, show_progress, on_progress)
         finally:
             # A stored page is the file its document's citations point into: keep a new one only

@@ -67,6 +67,8 @@ def test_declared_charset_is_honoured(web, tmp_path):
     ("/loop/0", r"more than 3 redirects"),
     ("/gone", r"HTTP 404"),
     ("/menu", r"no article text"),
+    ("/short", r"closed after 900 of the 5,000 bytes"),
+    ("/garbled", r"not valid HTTP \(BadStatusLine\)"),
 ])
 def test_a_bad_fetch_is_one_error_naming_the_url_and_writes_nothing(web, tmp_path, path, problem):
     with pytest.raises(InputError, match=problem) as e:
@@ -75,7 +77,8 @@ def test_a_bad_fetch_is_one_error_naming_the_url_and_writes_nothing(web, tmp_pat
     assert not (tmp_path / "fetched").exists() or not any((tmp_path / "fetched").iterdir())
 
 
-@pytest.mark.parametrize("url", ["ftp://127.0.0.1/x", "http://", "file:///etc/passwd", "https:///nohost"])
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1/x", "http://", "file:///etc/passwd", "https:///nohost",
+                                 "http://[::1", "http://127.0.0.1:99999/x"])
 def test_only_http_urls_with_a_host(url, tmp_path):
     with pytest.raises(InputError, match="not a web address"):
         fetch_page(url, tmp_path, FAST)

@@ -121,6 +121,16 @@ class _Handler(BaseHTTPRequestHandler):
                 n = _EDITS[0]
             # A longer word early in the page moves every later offset, as a real edit does.
             self._send(ARTICLE.replace("eleven years", f"{'very ' * n}many ({n}) years").encode())
+        elif path == "/short":  # announces more bytes than it sends, then closes
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", "5000")
+            self.end_headers()
+            self.wfile.write(ARTICLE.encode()[:900])
+            self.close_connection = True
+        elif path == "/garbled":  # not HTTP at all
+            self.wfile.write(b"HTTP/1.1 abc\r\n\r\n")
+            self.close_connection = True
         else:
             self._send(b"<html><body>not here</body></html>", status=404)
 

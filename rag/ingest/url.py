@@ -26,6 +26,7 @@ out (which the checker could not excuse).
 from __future__ import annotations
 
 import hashlib
+import http.client
 import ipaddress
 import socket
 import json
@@ -85,7 +86,11 @@ def is_url(text: str | os.PathLike) -> bool:
 
 def check_url(url: str) -> str:
     """The URL without its fragment; InputError unless it is an absolute http(s) URL with a host."""
-    parts = urllib.parse.urlsplit(url.strip())
+    try:
+        parts = urllib.parse.urlsplit(url.strip())  # ValueError: "http://[::1"
+        _ = parts.port  # parsed on use: ValueError for ":99999"
+    except ValueError as e:
+        raise InputError(f"{url}: not a web address ({e})") from None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise InputError(f"{url}: not a web address (use http:// or https:// and a host name)")
     return urllib.parse.urlunsplit(parts._replace(fragment=""))
@@ -122,7 +127,8 @@ def fetch(url: str, limits: FetchLimits) -> Page:
                 url = check_url(urllib.parse.urljoin(url, location))
                 continue
             raise InputError(f"{first}: the server answered HTTP {e.code} {e.reason}") from None
-        except (TimeoutError, OSError, urllib.error.URLError, ValueError) as e:
+        except (TimeoutError, OSError, urllib.error.URLError, ValueError, http.client.HTTPException) as e:
+            # HTTPException: a malformed answer ("HTTP/1.1 abc" is BadStatusLine), not an OSError.
             raise InputError(f"{first}: {_network_problem(e, limits)}") from None
         with response:
             return _read(first, url, response, limits, deadline)
@@ -144,6 +150,8 @@ def check_public(first: str, url: str) -> None:
 
 
 def _network_problem(e: Exception, limits: FetchLimits) -> str:
+    if isinstance(e, http.client.HTTPException):
+        return f"the server's answer is not valid HTTP ({type(e).__name__})"
     reason = getattr(e, "reason", e)
     if isinstance(reason, TimeoutError) or "timed out" in str(reason):
         return f"no answer within {limits.timeout_s:g} s (RAG_URL_TIMEOUT)"
@@ -171,8 +179,11 @@ def _read(first: str, url: str, response, limits: FetchLimits, deadline: float) 
             if size > limits.max_bytes:
                 raise InputError(f"{first}: page is over the {limits.max_bytes / 1e6:.1f} MB limit (RAG_MAX_FILE_MB)")
             parts.append(block)
-    except (TimeoutError, OSError) as e:
+    except (TimeoutError, OSError, http.client.HTTPException) as e:  # IncompleteRead: broken chunking
         raise InputError(f"{first}: {_network_problem(e, limits)}") from None
+    if declared and declared.isdigit() and size < int(declared):
+        raise InputError(f"{first}: the connection closed after {size:,} of the {int(declared):,} bytes "
+                         "the server announced; the page is incomplete")
     return Page(first, url, b"".join(parts), headers.get_content_charset())
 
 
