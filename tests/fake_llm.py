@@ -26,6 +26,8 @@ class Reply:
     content_type: str = "text/event-stream"
     delay_s: float = 0.0  # before the status line
     stall_s: float = 0.0  # after the first piece
+    headers: dict[str, str] = field(default_factory=dict)  # more headers with `raw` ("content-encoding")
+    drip_s: float = 0.0  # `raw` one byte at a time, this long apart (each byte restarts a read timeout)
 
 
 @dataclass
@@ -67,7 +69,8 @@ class FakeLLM:
                     time.sleep(reply.delay_s)
                 if reply.raw is not None or reply.status != 200:
                     self._send(reply.status, reply.raw or b'{"error": {"message": "scripted failure"}}',
-                               reply.content_type if reply.raw is not None else "application/json")
+                               reply.content_type if reply.raw is not None else "application/json",
+                               reply.headers, reply.drip_s)
                     return
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")
@@ -85,12 +88,21 @@ class FakeLLM:
                 self.wfile.flush()
                 self.close_connection = True
 
-            def _send(self, status: int, body: bytes, content_type: str) -> None:
+            def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None,
+                      drip_s: float = 0.0) -> None:
                 self.send_response(status)
                 self.send_header("content-type", content_type)
                 self.send_header("content-length", str(len(body)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(body)
+                if not drip_s:
+                    self.wfile.write(body)
+                    return
+                for i in range(len(body)):
+                    self.wfile.write(body[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(drip_s)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

@@ -130,6 +130,8 @@ def test_the_model_is_not_asked_when_the_gate_is_sure(seed_assistant, embedder):
     (Reply(raw=b'{"choices": []}', content_type="application/json"), "chat completion"),
     (Reply(status=500), "HTTP 500"),
     (Reply(""), "could not be read"),
+    # Found by review: a body httpx cannot decode escaped as a 500 of our own.
+    (Reply(raw=b"x" * 20, headers={"content-encoding": "gzip"}), "cannot be read (DecodingError"),
 ])
 def test_garbage_from_the_server_gives_the_extractive_answer_and_says_so(seed_assistant, embedder, reply, words):
     answer, _, _ = ask(seed_assistant, embedder, lambda r: reply)
@@ -162,6 +164,18 @@ def test_a_server_that_stalls_mid_answer_times_out(seed_assistant, embedder):
     answer, _, drafts = ask(seed_assistant, embedder, lambda r: Reply("The missile stayed", stall_s=5),
                             llm_timeout=1.5, llm_model="m")
     assert answer.answerer.fallback == "timeout" and drafts  # the draft had begun
+    assert answer.answer == seed_assistant.ask(MISSILE_Q).answer
+
+
+@pytest.mark.parametrize("content_type", ["text/event-stream", "application/json"])
+def test_a_server_that_drips_bytes_is_stopped_at_the_timeout(seed_assistant, embedder, content_type):
+    # Found by review: each byte restarts httpx's read timeout, and the deadline was checked only
+    # between whole lines (never for a JSON reply), so a dripping server held the answer for ever.
+    t0 = time.perf_counter()
+    answer, _, _ = ask(seed_assistant, embedder, lambda r: Reply(raw=b"data: {" * 40, content_type=content_type,
+                                                                 drip_s=0.1), llm_timeout=1.5, llm_model="m")
+    assert time.perf_counter() - t0 < 5
+    assert answer.answerer.fallback == "timeout" and "RAG_LLM_TIMEOUT" in answer.answerer.message
     assert answer.answer == seed_assistant.ask(MISSILE_Q).answer
 
 

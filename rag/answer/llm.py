@@ -26,17 +26,20 @@ text (rag/answer/prompt.py).
 
 from __future__ import annotations
 
+import codecs
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterable, Iterator, Protocol
 
 import httpx
 
 from rag.errors import InputError, RagError
 
 RETRY_STATUS = frozenset({429, 502, 503, 504})
+MAX_REPLY_BYTES = 4_000_000  # one reply of a few hundred tokens is kilobytes; more is a broken server
 
 
 class ModelError(RagError):
@@ -133,6 +136,8 @@ class OpenAIChat:
                 raise ModelTimeout(f"the model server at {self.base_url} did not answer GET /models in time") from None
             except httpx.TransportError as e:
                 raise ModelUnreachable(f"cannot reach the model server at {self.base_url} ({_reason(e)})") from None
+            except httpx.HTTPError as e:
+                raise ModelBadResponse(f"GET {url} sent a reply that cannot be read ({type(e).__name__})") from None
             except (ValueError, KeyError, TypeError):
                 raise ModelBadResponse(f"GET {url} did not list models (HTTP {r.status_code}); "
                                        f"set RAG_LLM_MODEL to the model's name") from None
@@ -187,15 +192,12 @@ class OpenAIChat:
                     raise _Refused(r.status_code, _error_detail(r))
                 if "text/event-stream" not in r.headers.get("content-type", ""):
                     # A server that ignores "stream": one JSON completion.
-                    data = _json_or_none(r.read())
+                    data = _json_or_none(b"".join(self._chunks(r, deadline)))
                     text, finish = _message_of(data, url)
                     if on_text and text:
                         on_text(text)
                     return Completion(text, structured, finish, (time.monotonic() - start) * 1000)
-                for line in r.iter_lines():
-                    if time.monotonic() > deadline:
-                        raise ModelTimeout(f"the model at {self.base_url} did not finish within {self.timeout:g} s "
-                                           f"(RAG_LLM_TIMEOUT)")
+                for line in _lines(self._chunks(r, deadline)):
                     line = line.strip()
                     if not line or line.startswith(":") or line.startswith(("event:", "id:", "retry:")):
                         continue
@@ -222,7 +224,39 @@ class OpenAIChat:
             if pieces:
                 raise ModelBadResponse(f"the model server at {self.base_url} broke off its reply ({_reason(e)})") from None
             raise ModelUnreachable(f"cannot reach the model server at {self.base_url} ({_reason(e)})") from None
+        except httpx.HTTPError as e:  # the rest: a body that cannot be decoded (bad gzip), too many redirects
+            raise ModelBadResponse(f"the model server at {self.base_url} sent a reply that cannot be read "
+                                   f"({type(e).__name__}: {_reason(e)})") from None
         return Completion("".join(pieces), structured, finish, first_ms)
+
+    def _chunks(self, r: httpx.Response, deadline: float) -> Iterator[bytes]:
+        """The response body as it arrives, checked against the deadline at every piece: httpx's
+        read timeout starts again with each byte, so a server that drips bytes would otherwise
+        hold the answer for ever. A server that goes silent is stopped by the read timeout, so
+        a reply takes at most RAG_LLM_TIMEOUT plus that (30 s at most)."""
+        size = 0
+        for chunk in r.iter_bytes():
+            size += len(chunk)
+            if time.monotonic() > deadline:
+                raise ModelTimeout(f"the model at {self.base_url} did not finish within {self.timeout:g} s "
+                                   f"(RAG_LLM_TIMEOUT)")
+            if size > MAX_REPLY_BYTES:
+                raise ModelBadResponse(f"the model server at {self.base_url} sent more than "
+                                       f"{MAX_REPLY_BYTES // 1_000_000} MB for one reply")
+            yield chunk
+
+
+def _lines(chunks: Iterable[bytes]) -> Iterator[str]:
+    """Lines of a server-sent event stream (UTF-8; "\n", "\r\n" or "\r" ends a line)."""
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    pending = ""
+    for chunk in chunks:
+        pending += decoder.decode(chunk)
+        *done, pending = re.split(r"\r\n|\r|\n", pending)  # a "\r\n" split across pieces: one empty line more
+        yield from done
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        yield pending
 
 
 class _Refused(Exception):
