@@ -25,7 +25,7 @@ from rag.text.sentences import split_sentences
 
 MAX_HISTORY_TURNS = 40
 MAX_CONTEXT_QUESTIONS = 3  # earlier questions a follow-up is joined to, at most
-MAX_TURN_CHARS = 10_000  # an answer quotes up to three sentences; a question is at most 2,000
+MAX_TURN_CHARS = 10_000  # an earlier question; a question asked now is at most 2,000
 
 _REFERRING = re.compile(
     r"\b(it|its|they|them|their|theirs|he|him|his|she|her|hers|this|these|those|"
@@ -45,10 +45,13 @@ def check_history(history: Any) -> list[Any]:
         raise InputError(f"history has {len(history)} turns; the limit is {MAX_HISTORY_TURNS} "
                          "(send the most recent ones)")
     for i, turn in enumerate(history, 1):
+        # Only the questions are read (`previous_questions`), so only they are checked: an earlier
+        # answer can be longer than any question (a sentence of form underscores is 11,000
+        # characters and 200 tokens), and refusing it made every later question of that chat fail.
         if isinstance(turn, dict):
-            texts = [turn.get("content")]
+            texts = [turn.get("content")] if turn.get("role", "user") == "user" else []
         elif isinstance(turn, (list, tuple)):
-            texts = list(turn)
+            texts = list(turn[:1])
         else:
             texts = [turn]
         for text in texts:

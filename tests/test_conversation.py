@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.conversation import (as_question, core_question, elliptical_question, retrieval_query, split_context,
-                               standalone_question)
+from rag.conversation import (MAX_TURN_CHARS, as_question, check_history, core_question, elliptical_question,
+                               retrieval_query, split_context, standalone_question)
+from rag.errors import InputError
 from rag.eval.datasets import article_path
 from rag.eval.natural import read_jsonl
 
@@ -161,6 +162,21 @@ def test_a_long_earlier_turn_is_not_read_for_a_bare_follow_up():
     assert standalone_question("And how high?", [thanks] * 39 + ["How far did it fly?"]) == "How high did it fly?"
     assert standalone_question("And how high?", ["How far did it fly?"] + [thanks] * 39) == "And how high?"
     assert core_question(thanks) == thanks.strip()
+
+
+def test_a_long_earlier_answer_does_not_break_the_conversation(seed_assistant):
+    # Found by review: an answer quoting a sentence of form underscores (11,595 characters, about
+    # 200 tokens) came back as history and was refused, so every later question of that chat failed.
+    # Only the questions of a history are read; only they are held to the limit.
+    long_answer = "Name: " + "_" * (MAX_TURN_CHARS + 1_500) + " [1]"
+    history = [{"role": "user", "content": "What does the form ask for?"},
+               {"role": "assistant", "content": long_answer}]
+    assert check_history(history) == history
+    assert check_history([("What does the form ask for?", long_answer)])
+    answer = seed_assistant.ask("How high did the missile go?", history=history)
+    assert not answer.abstained and "7,000 kilometers" in answer.answer
+    with pytest.raises(InputError, match="history turn 1 is"):
+        check_history([{"role": "user", "content": "x" * (MAX_TURN_CHARS + 1)}])
 
 
 @pytest.mark.parametrize("name", ["conversations", "conversations2"])
