@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from conftest import shared_answerer
-from rag.answer.verify import Source, Verifier, fact_problem, names_in, numbers_in, rank_words
+from rag.answer.facts import fact_problem, names_in, numbers_in, rank_words
+from rag.answer.verify import Source, Verifier
 
 SOURCE = ("Japan said that the \"ICBM-class\" missile had flown for longer than any other one previously tested "
           "by the North, staying airborne for about 86 minutes and hitting altitudes of 7,000 kilometers.")
@@ -57,6 +58,29 @@ def test_a_claim_that_adds_only_the_titles_words_says_nothing_its_citation_says(
     assert fact_problem("A railroad station was built near Fresno.", station, "What was built near Fresno?", title) is None
     assert fact_problem("Fresno got a station in 1872.", station, "When did Fresno get a station?", title) is None
     assert fact_problem("Fresno is in California.", station, "Is Fresno in California?", title) is None
+
+
+def test_a_percentage_needs_a_percentage_of_that_value():
+    isotopes = ("Seawater molecules that contain the lighter isotope, oxygen-16, evaporate at a slightly "
+                "faster rate than water molecules containing the 12% heavier oxygen-18.")
+    # Found in the fitting replies: "18" is in the sentence, but as a name ("oxygen-18"), not a share.
+    assert "18%" in fact_problem("Oxygen-18 is 18% heavier than oxygen-16.", isotopes)
+    assert fact_problem("Oxygen-18 is 12% heavier than oxygen-16.", isotopes) is None
+    assert fact_problem("Oxygen-18 is 12 percent heavier than oxygen-16.", isotopes) is None
+    assert fact_problem("About 12 per cent of it is heavier.", "About 12% of it is heavier.") is None
+
+
+def test_a_number_the_cited_sentence_gives_to_someone_else_is_a_contradiction():
+    ages = ("Manning and Newton also set the record for the largest age difference between opposing Super "
+            "Bowl quarterbacks at 13 years and 48 days (Manning was 39, Newton was 26).")
+    # Found in the fitting replies: 39 is in the sentence, so the number check passed (support 0.91).
+    assert "newton was 26" in fact_problem("Newton was 39 years old at the game.", ages)
+    assert fact_problem("Newton was 26 years old.", ages) is None
+    assert fact_problem("Manning was 39.", ages) is None
+    # Other words before the same number are no contradiction, nor is a context without a content word.
+    assert fact_problem("The missile flew 1,000 kilometers.", OTHER) is None
+    assert fact_problem("It was in 1957.", "It was in 1951 and in 1957.") is None
+    assert fact_problem("The rules began in 1957.", "The treaty began in 1951; the rules in 1957.") is None
 
 
 def test_a_number_in_the_title_counts_only_inside_a_name_the_claim_repeats():

@@ -4,13 +4,8 @@ A claim (one sentence of the reply, with the numbers it cites) is kept only when
 1. it cites something, and every number it cites is one of the sentences the model was shown;
 2. every number and date in it occurs in the cited sentences, and every name and every rank
    it gives a thing ("Harvard's first president") there or in their article's title; what
-   the question says is not evidence (`fact_problem` says why, and the one exception):
-   "7,000 kilometers" needs a 7,000 or 7000 there, "Thursday" needs Thursday, "Blinken" needs
-   Blinken. Number words count as their value ("two" matches "2"), thousands separators and
-   case are ignored, a name may differ from the source by a possessive or a demonym ending
-   ("Korea"/"Korean"). This is the check a fluent wrong answer fails most often: the right
-   sentence, a wrong figure. And a claim must add something the cited sentences say, not
-   only the title's words (`rests_on_title_alone`);
+   the question says is not evidence (rag/answer/facts.py, `fact_problem`, says why). And a
+   claim must add something the cited sentences say, not only the title's words;
 3. the cited sentences say it: a support probability from a logistic model over agreements
    between the claim and the cited text, at least `SUPPORT_MODEL["threshold"]`:
    - `lexical`: the idf-weighted share of the claim's content terms found in the cited text;
@@ -41,13 +36,13 @@ words, which an answer in other words needs).
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
 import numpy as np
 
-from rag.text.lexical import nfkc, terms
+from rag.answer.facts import fact_problem
+from rag.text.lexical import terms
 
 # Fitted by `benchmarks/tune_generative.py calibrate` (which prints these lines) on 430 rule-labelled
 # (claim, sentence) pairs from Qwen2.5-Coder-1.5B's answers to the natural tuning part and 200 SQuAD
@@ -89,218 +84,6 @@ class Verdict:
     features: dict[str, float] | None = None
     cites: tuple[int, ...] = ()  # the numbered sentences a supported claim rests on
     cited_by: str = "model"  # "verifier": the model's numbers did not hold, the verifier found these
-
-
-# -- 2: numbers, dates and names ---------------------------------------------------------------
-_NUMBER_WORDS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split())}
-_NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
-                      "ninety": 90, "hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9,
-                      "trillion": 10**12, "dozen": 12})
-_DIGITS = re.compile(r"(?<![\w.])\d+(?:[,.]\d+)*")
-_WORD = re.compile(r"[^\W\d_][\w'’.-]*\w|[^\W\d_]")  # a letter of any script first: "Ögedei", not "gedei"
-_MONTHS_DAYS = frozenset(
-    "january february march april may june july august september october november december monday tuesday "
-    "wednesday thursday friday saturday sunday".split())
-
-
-def _number_value(token: str) -> str:
-    """A number's value as text: "7,000" and "7000" -> "7000"; "3.50" -> "3.5"."""
-    t = token.replace(",", "")
-    if t.count(".") > 1:  # "1.2.3": not one number
-        return token
-    try:
-        value = float(t)
-    except ValueError:
-        return token
-    return str(int(value)) if value == int(value) else repr(value)
-
-
-def numbers_in(text: str) -> set[str]:
-    out = {_number_value(m.group(0).rstrip(".,")) for m in _DIGITS.finditer(text)}
-    for w in re.findall(r"[a-z]+", text.lower()):
-        if w in _NUMBER_WORDS:
-            out.add(str(_NUMBER_WORDS[w]))
-    return out
-
-
-def _claim_numbers(text: str) -> list[str]:
-    """The numbers a claim states: digits, and number words other than "one" (which is mostly
-    a pronoun: "one of the largest")."""
-    out = [_number_value(m.group(0).rstrip(".,")) for m in _DIGITS.finditer(text)]
-    for w in re.findall(r"[a-z]+", text.lower()):
-        if w in _NUMBER_WORDS and w not in ("one", "hundred", "thousand", "dozen"):
-            out.append(str(_NUMBER_WORDS[w]))
-    return out
-
-
-def names_in(text: str) -> list[str]:
-    """Capitalised words (names, places, organisations, acronyms) and month and day names.
-
-    The first word of a sentence is capitalised anyway, so it counts only when it is an
-    acronym ("NATO") or a month or day: "People can move in" must not need "People" in the
-    source. A made-up name in that place is left to the support score, where a word no
-    article contains weighs the most (lexical_support). A hyphenated word counts by its
-    parts: "Super Bowl-related" names "Bowl", "mid-March" "March", "anti-French" "French".
-    """
-    out = []
-    for m in _WORD.finditer(text):
-        at_start = _starts_sentence(text, m.start())
-        for i, part in enumerate(m.group(0).strip(".'’-").split("-")):
-            if part.lower() in _MONTHS_DAYS:
-                out.append(part)
-            elif part[:1].isupper() and part != "I" and not (i == 0 and at_start and not _is_acronym(part)):
-                out.append(part)
-    return out
-
-
-def _starts_sentence(text: str, at: int) -> bool:
-    return at == 0 or text[:at].rstrip().endswith((".", "!", "?", ":", '"', "“", "("))
-
-
-def _is_acronym(word: str) -> bool:
-    return len(word.replace(".", "")) > 1 and word.replace(".", "").isupper()
-
-
-def _vouched_names(text: str) -> tuple[set[str], set[str]]:
-    """The name keys of `text` (hyphenated words also by their parts), and the acronyms that
-    its runs of capitalised words spell, whole: "European Union" -> "eu", "the Organization of
-    Arab Petroleum Exporting Countries" -> "oapec", "In the United States" -> "us" (a run's
-    capitalised first word of a sentence may be left out). A run is words separated by spaces
-    alone, or by "of", "the", "for": "Uganda, Sudan and Chad" spells nothing."""
-    words: set[str] = set()
-    initials: set[str] = set()
-    run: list[str] = []
-    run_at_start = False
-    end = 0
-
-    def close() -> None:
-        if len(run) >= 2:
-            initials.add("".join(run))
-        if run_at_start and len(run) >= 3:
-            initials.add("".join(run[1:]))
-
-    for m in _WORD.finditer(text):
-        word = m.group(0).strip(".'’-")
-        if not word:
-            continue
-        words.add(_name_key(word))
-        words.update(_name_key(part) for part in word.split("-") if part)
-        joined = run and not text[end : m.start()].strip()
-        end = m.end()
-        if word[0].isupper() and joined:
-            run.append(word[0].lower())
-        elif word[0].isupper():
-            close()
-            run, run_at_start = [word[0].lower()], _starts_sentence(text, m.start())
-        elif not (joined and word in _ACRONYM_GLUE):
-            close()
-            run = []
-    close()
-    return words, initials
-
-
-_ACRONYM_GLUE = frozenset({"of", "the", "for"})  # "Organization of Arab Petroleum ..."
-
-
-def _name_key(word: str) -> str:
-    w = word.lower().replace("’", "'")
-    w = re.sub(r"'s$|'$", "", w)
-    return w.replace(".", "")
-
-
-def _name_found(name: str, words: set[str]) -> bool:
-    key = _name_key(name)
-    if key in words:
-        return True
-    # "Korean" / "Korea", "Russian" / "Russia", "Americans" / "American": a demonym or plural ending.
-    return any(len(key) >= 4 and len(w) >= 4 and abs(len(w) - len(key)) <= 3 and (w.startswith(key) or key.startswith(w))
-               and (w.endswith(("n", "ns", "s", "ese", "i", "ish")) or key.endswith(("n", "ns", "s", "ese", "i", "ish")))
-               for w in words)
-
-
-def fact_problem(claim: str, cited: str, question: str = "", title: str = "") -> str | None:
-    """None when every number, date, name and rank word of `claim` is vouched for, else a
-    sentence saying what is missing:
-    - numbers and dates by the cited sentences. The title's or the question's count only inside
-      a name that the claim repeats ("Super Bowl 50", "Apollo 11"): the title "1973 oil crisis"
-      let "The US abandoned the Gold Exchange Standard in 1973" pass (it was 1971), and a
-      question's number is what a question near an article's topic changes ("Kenya's 2010 deal");
-    - names by the cited sentences or the title ("Odinga got the top job in Kenya" from a
-      sentence of the article "Kenya"), not by the question: "10,000 South Korean troops are in
-      Russia", for "How many South Korean troops are in Russia?", cited to "10,000 North Korean
-      troops are in Russia", scored a support of 0.92 when the question's names counted;
-    - rank words said of a thing ("Harvard's first president", "the only synagogue", "the
-      largest city": `rank_words`) by the cited sentences or the title, not by the question,
-      which is where the claim took them from: "Henry Ware was Harvard's first president" for
-      "Who was Harvard's first president?" from "Henry Ware was elected to the chair".
-    All are compared in NFKC form: a model writes "Zürich" composed, a file may hold it
-    decomposed (rag/text/lexical.py)."""
-    claim, cited, question, title = nfkc(claim), nfkc(cited), nfkc(question), nfkc(title)
-    have_numbers = numbers_in(cited) | _named_numbers(claim, f"{title} {question}")
-    missing = [n for n in dict.fromkeys(_claim_numbers(claim)) if n not in have_numbers]
-    if missing:
-        return f"says {', '.join(missing[:3])}, which the cited sentences do not"
-    words, acronyms = _vouched_names(f"{cited}. {title}")
-    missing = [n for n in dict.fromkeys(names_in(claim))
-               if not _name_found(n, words) and not (_is_acronym(n) and _name_key(n) in acronyms)]
-    if missing:
-        return f"names {', '.join(missing[:3])}, which the cited sentences do not"
-    said = set(re.findall(r"\w+", f"{cited} {title}".lower()))
-    missing = [w for w in dict.fromkeys(rank_words(claim)) if not (_RANK_SAME.get(w, {w}) & said)]
-    if missing:
-        return f"says {', '.join(missing[:3])}, which the cited sentences do not"
-    if title and rests_on_title_alone(claim, cited, question, title):
-        return "adds only words of the article's title, nothing the cited sentences say"
-    return None
-
-
-def rests_on_title_alone(claim: str, cited: str, question: str, title: str) -> bool:
-    """True when every content word `claim` adds to the question is the title's and none is the
-    cited sentences' (and it states no number, which the sentences vouch for). The title vouches
-    for names, but a claim made of it alone says nothing its citation says: asked "Where's the
-    nearest gas station?", the model answered "Fresno, California [5]" with a sentence of the
-    article "Fresno, California" about a railroad station, and the title's words gave it a
-    support of 0.92."""
-    added = set(terms(claim)) - set(terms(question))
-    return bool(added) and not _claim_numbers(claim) and not added & set(terms(cited)) and added <= set(terms(title))
-
-
-def _named_numbers(claim: str, text: str) -> set[str]:
-    """The numbers of `text` that follow a name ("Bowl 50", "Apollo 11") which the claim also
-    puts right before that number. A month, a day or a sentence's first word is no name:
-    "April 2008" and "In 1973" are dates."""
-    return {number for _, number in _name_number_pairs(text) & _name_number_pairs(claim)}
-
-
-def _name_number_pairs(text: str) -> set[tuple[str, str]]:
-    return {(m.group(1).lower(), _number_value(m.group(2))) for m in _NAMED_NUMBER.finditer(text)
-            if m.group(1).lower() not in _MONTHS_DAYS and not _starts_sentence(text, m.start())}
-
-
-_NAMED_NUMBER = re.compile(r"\b([A-Z][\w'’-]*)\s+(\d+(?:[,.]\d+)*)\b")
-# Ordinals, "last", "only" and superlatives, when a determiner or a possessive puts them on a
-# thing ("the first", "Harvard's first", "its very largest"): "was first made" is left alone.
-_RANK = re.compile(r"(?:\b(?:the|its|their|his|her|our|whose)|['’]s)\s+(?:(?:very|single)\s+)?"
-                   r"(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|only"
-                   r"|[a-z]{2,}est)\b", re.IGNORECASE)
-# Words that end like a superlative and are none ("the rainforest", "its unrest"). Whole words:
-# endings would catch "greatest", "lowest", "nearest", "biggest".
-_NOT_SUPERLATIVE = frozenset(
-    "interest forest rainforest rest unrest west midwest northwest southwest contest protest test request "
-    "quest conquest inquest harvest nest guest arrest chest crest digest manifest honest modest earnest "
-    "bequest priest wildebeest tempest behest pest vest".split())
-# The same rank in other words: the cited text may use either.
-_RANK_GROUPS = ({"largest", "biggest"}, {"highest", "tallest"}, {"first", "earliest", "1st"}, {"second", "2nd"},
-                {"third", "3rd"}, {"last", "final", "latest"})  # "the 20th" is a number: checked as one
-_RANK_SAME = {w: g for g in _RANK_GROUPS for w in g}
-
-
-def rank_words(claim: str) -> list[str]:
-    """The ordinals, "last", "only" and superlatives that `claim` says of a thing, lower-cased
-    (a capitalised word is a name: "the Everest", "the Budapest Memorandum")."""
-    return [w.lower() for w in _RANK.findall(claim) if w.islower() and w not in _NOT_SUPERLATIVE]
 
 
 # -- 3: support ----------------------------------------------------------------------------
