@@ -208,9 +208,28 @@ def test_structured_output_is_dropped_when_the_server_refuses_it(seed_assistant,
         assistant = llm_assistant(seed_assistant, embedder, fake.url, llm_model="m")
         assistant.generative = replace(assistant.generative, config=GenerativeConfig(format="json"))
         answer = assistant.ask(MISSILE_Q, llm=True)
-    check_generative(answer)
-    assert "response_format" in fake.requests[0] and "response_format" not in fake.requests[1]
-    assert answer.sentences[0].cited_by == "model"
+        check_generative(answer)
+        assert answer.sentences[0].cited_by == "model"
+        check_generative(assistant.ask(MISSILE_Q, llm=True))
+    # Refused with the schema, answered without it; from then on plain text straight away.
+    assert [("response_format" in r) for r in fake.requests] == [True, False, False]
+
+
+def test_a_400_for_another_reason_keeps_structured_output(seed_assistant, embedder):
+    # Found by review: any 400 (a prompt over the context length) turned structured output off
+    # for every later question. It is turned off only when the same request without it succeeds.
+    from dataclasses import replace
+
+    from rag.answer.generative import GenerativeConfig
+
+    with FakeLLM(lambda r: Reply(status=400)) as fake:
+        assistant = llm_assistant(seed_assistant, embedder, fake.url, llm_model="m")
+        assistant.generative = replace(assistant.generative, config=GenerativeConfig(format="json"))
+        answer = assistant.ask(MISSILE_Q, llm=True)
+        assert answer.answerer.fallback == "bad_response" and "HTTP 400" in answer.answerer.message
+        assert [("response_format" in r) for r in fake.requests] == [True, False]
+        assistant.ask(MISSILE_Q, llm=True)
+        assert "response_format" in fake.requests[2]
 
 
 def test_llm_without_a_configured_server_is_a_clear_error(seed_assistant):

@@ -36,10 +36,14 @@ def answer_events(assistant: Assistant, question: str, k: int | None = None, his
             answer = assistant.ask(question, k=k, history=history, mode=mode, llm=llm,
                                    on_draft=lambda piece: events.put((DRAFT, piece)))
             events.put((ANSWER, answer))
-        except Exception as e:  # noqa: BLE001 - handed to the consumer, which decides what it means
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer, which decides what it means
             if not isinstance(e, RagError):
                 logging.getLogger("rag.ui").exception("answering %r failed", question[:80])
-            events.put((ERROR, e))
+            # Always an event, or the consumer would wait for ever; a BaseException (SystemExit)
+            # reaches the consumer as an error and still ends this thread as it should.
+            events.put((ERROR, e if isinstance(e, Exception) else RuntimeError(type(e).__name__)))
+            if not isinstance(e, Exception):
+                raise
 
     threading.Thread(target=work, name="rag-answer", daemon=True).start()
     while True:

@@ -152,6 +152,7 @@ class OpenAIChat:
         deadline = start + self.timeout
         model = self.resolve_model(deadline)
         use_schema = schema is not None and self._schema_ok
+        refused_schema = False
         attempt = 0
         while True:
             body: dict[str, Any] = {"model": model, "temperature": 0, "max_tokens": max_tokens, "stream": True,
@@ -161,11 +162,16 @@ class OpenAIChat:
                 body["response_format"] = {"type": "json_schema",
                                            "json_schema": {"name": "answer", "strict": True, "schema": schema}}
             try:
-                return self._request(body, use_schema, start, deadline, on_text)
+                completion = self._request(body, use_schema, start, deadline, on_text)
+                if refused_schema:
+                    # Refused with the schema, answered without: plain text from now on. Only
+                    # then, so that a 400 for another reason (a prompt over the context
+                    # length) does not turn structured output off for every later question.
+                    self._schema_ok = False
+                return completion
             except _Refused as e:
                 if use_schema and 400 <= e.status < 500 and e.status not in (401, 403, 404, 429):
-                    # The server refuses response_format (or the schema): plain text from now on.
-                    self._schema_ok = use_schema = False
+                    use_schema, refused_schema = False, True  # maybe response_format: once more without it
                     continue
                 if e.status in RETRY_STATUS and attempt < self.retries and time.monotonic() + 1 < deadline:
                     attempt += 1
