@@ -12,6 +12,7 @@ go on with the old snapshot.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import unicodedata
@@ -25,6 +26,7 @@ from rag.conversation import check_history, read_turn, retrieval_query, standalo
 from rag.embed import Embedder, canonical_model_id
 from rag.errors import IndexNotFoundError, InputError, RagError
 from rag.indexer import IngestReport, Progress, ingest, remove_document
+from rag.ingest.files import require_articles
 from rag.ingest.pages import page_at
 from rag.ingest.url import FetchLimits, check_url, fetch_page, is_url, restore
 from rag.inputs import check_text
@@ -39,6 +41,8 @@ RELOAD_CHECK_S = 0.25  # how stale a long-running process may see another proces
 
 
 def check_question(question: Any, name: str = "question") -> str:
+    if question is not None and not isinstance(question, str):
+        raise InputError(f"{name} must be text, got {type(question).__name__}")
     if not isinstance(question, str) or not question.strip():
         raise InputError(f"{name} is empty: ask something, e.g. \"How many troops reached Kursk?\"")
     if len(question) > MAX_QUESTION_CHARS:
@@ -155,12 +159,20 @@ class Assistant:
         from remote users goes through `ingest_url`. `allow_private=False` refuses pages whose host
         is a private or local address.
         """
+        if isinstance(paths, (str, os.PathLike)):  # one path, not its characters
+            paths = [paths]
+        paths = list(paths)
+        bad = [p for p in paths if not isinstance(p, (str, os.PathLike))]
+        if bad:
+            raise InputError(f"paths must be file names, folders or URLs (text), got {type(bad[0]).__name__}")
         replaced: dict[Path, bytes | None] = {}  # stored pages a fetch overwrote, and what they held
         current: Snapshot | None = None  # the index as it stands after this call
         try:
-            paths, unfetched = self._fetch_urls(list(paths), allow_private, replaced)
+            paths, unfetched = self._fetch_urls(paths, allow_private, replaced)
             if unfetched and not paths:
                 raise InputError("; ".join(unfetched))
+            if not prune:  # (a prune may be asked of a folder whose files were all deleted)
+                require_articles(paths)  # before the lock, which creates the index folder
             report, current = self._ingest_locked(paths, rebuild, prune, show_progress, on_progress)
         finally:
             # A stored page is the file its document's citations point into: keep a new one only

@@ -78,6 +78,27 @@ def test_missing_index_and_unreadable_path(tmp_path, capsys):
     assert not (tmp_path / "i" / "CURRENT").exists()
 
 
+def test_a_folder_without_articles_is_an_error_and_creates_no_index(cli_index, tmp_path, capsys):
+    # Found by review: a folder of other files (or none) "succeeded" with exit 0 and no index.
+    other, empty = tmp_path / "other", tmp_path / "empty"
+    other.mkdir()
+    empty.mkdir()
+    (other / "table.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    for folder in (other, empty):
+        assert main(["ingest", str(folder), "--index", str(tmp_path / "i"), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert "no article files here" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "i").exists()
+    # With an index whose files were all deleted, --prune still empties it.
+    doc = empty / "note.md"
+    doc.write_text("Quell ferry\n\nThe ferry carries 90 passengers.\n", encoding="utf-8")
+    assert main(["ingest", str(empty), "--index", str(tmp_path / "i"), "--quiet"]) == 0
+    doc.unlink()
+    capsys.readouterr()
+    assert main(["ingest", str(empty), "--index", str(tmp_path / "i"), "--prune", "--json", "--quiet"]) == 0
+    assert json.loads(capsys.readouterr().out)["removed"] == ["note.md"]
+
+
 def test_inputs_that_were_tracebacks_are_one_line_and_exit_2(cli_index, tmp_path, capsys, monkeypatch):
     """Found by review: each of these raised a Python exception instead of saying what is wrong."""
     import socket

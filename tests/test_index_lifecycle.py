@@ -267,3 +267,17 @@ def test_a_decomposed_file_is_found_and_split_as_typed(tmp_path, embedder):
     boats = a.ask("How many boats use the harbour?")
     assert any(c.quote == "Über 40 boats use it." for c in boats.citations)
     assert_citations_verified(boats)
+
+
+def test_the_python_api_names_a_wrong_type(seed_assistant, tmp_path):
+    # Found by review: a string was read as a list of one-letter paths ("s: no such file or
+    # folder"), None was a TypeError, and a number was "question is empty".
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "note.md").write_text("Quell ferry\n\nThe ferry carries 90 passengers.\n", encoding="utf-8")
+    assistant = make_assistant(tmp_path / "index", seed_assistant.embedder)
+    assert assistant.ingest(str(folder)).added == ["note.md"]  # one path, as a string
+    with pytest.raises(InputError, match="got NoneType"):
+        assistant.ingest([None])
+    with pytest.raises(InputError, match="question must be text, got int"):
+        seed_assistant.ask(123)

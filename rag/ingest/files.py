@@ -70,6 +70,15 @@ def collect_files(paths: list[str | Path]) -> list[tuple[Path, str]]:
     return sorted(((f, doc_id) for doc_id, f in found.items()), key=lambda x: x[1])
 
 
+def require_articles(paths: list[str | Path]) -> None:
+    """InputError when a path does not exist or the paths hold no article file at all: a folder
+    of other files (or none) would otherwise "succeed" with nothing indexed."""
+    if not collect_files(paths):
+        where = ", ".join(str(p) for p in paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+        raise InputError(f"{where}: no article files here (one of {', '.join(SUPPORTED_SUFFIXES)}; hidden files "
+                         "and *.meta.json sidecars are not articles)")
+
+
 def _add(found: dict[str, Path], doc_id: str, path: Path) -> None:
     """Record `path` as document `doc_id`; the same file twice is once, another file is an error."""
     other = found.setdefault(doc_id, path)
