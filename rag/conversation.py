@@ -49,7 +49,12 @@ def check_history(history: Any) -> list[Any]:
         # answer can be longer than any question (a sentence of form underscores is 11,000
         # characters and 200 tokens), and refusing it made every later question of that chat fail.
         if isinstance(turn, dict):
-            texts = [turn.get("content")] if turn.get("role", "user") == "user" else []
+            role, content = turn.get("role", "user"), turn.get("content")
+            # A turn whose role or text is not text was dropped without a word (found by review).
+            if not isinstance(role, str) or not isinstance(content, str):
+                raise InputError(f"history turn {i} must be {{\"role\": \"user\" or \"assistant\", "
+                                 f"\"content\": text}}, got {_shape(turn)}")
+            texts = [content] if role == "user" else []
         elif isinstance(turn, (list, tuple)):
             texts = list(turn[:1])
         else:
@@ -62,6 +67,10 @@ def check_history(history: Any) -> list[Any]:
                 check_text(text, f"history turn {i}")
     previous_questions(history)  # raises for a turn of the wrong shape, as `ask` would later
     return list(history)
+
+
+def _shape(turn: dict) -> str:
+    return "{" + ", ".join(f"{k!r}: {type(v).__name__}" for k, v in list(turn.items())[:4]) + "}"
 
 
 def previous_questions(history: Iterable[Any] | None) -> list[str]:

@@ -179,6 +179,14 @@ def test_a_long_earlier_answer_does_not_break_the_conversation(seed_assistant):
         check_history([{"role": "user", "content": "x" * (MAX_TURN_CHARS + 1)}])
 
 
+@pytest.mark.parametrize("turn", [{"role": "user", "content": 5}, {"role": 5, "content": "hi"}, {"role": "user"},
+                                  {"role": "assistant", "content": None}])
+def test_a_turn_that_is_not_role_and_text_is_refused_not_dropped(turn):
+    # Found by review: POST /api/ask answered 200 and dropped such a turn without a word.
+    with pytest.raises(InputError, match=r"history turn 2 must be \{"):
+        check_history([{"role": "user", "content": "How far did it fly?"}, turn])
+
+
 @pytest.mark.parametrize("name", ["conversations", "conversations2"])
 def test_the_conversation_sets_have_exact_offsets_and_a_pronoun_in_every_follow_up(name):
     # eval/conversations*, benchmarks/pronoun_follow_ups.py. The SQuAD articles are read from
