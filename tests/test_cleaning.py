@@ -176,3 +176,22 @@ def test_a_heading_is_never_joined_to_its_neighbours(tmp_path, name, raw):
     for s in sentences:
         assert citation_problem(a.raw, s.start, s.end, s.text, html=name.endswith(".html")) is None, s.text
     _check_map(a)
+
+
+@pytest.mark.parametrize("raw, title, paragraphs", [
+    # Found by review: old Mac line ends ran every paragraph into the first (and the title).
+    (b"The first line is here.\rThe second line goes on.\r\rNext para.\r",
+     "The first line is here. The second line goes on.", 2),
+    (b"The first line is here.\r\nThe second line goes on.\r\n\r\nNext para.\r\n",
+     "The first line is here. The second line goes on.", 2),
+    # Found by review: a UTF-8 byte-order mark was the title's first character.
+    (b"\xef\xbb\xbfThe harbour lighthouse was built in 1872.\r\n", "The harbour lighthouse was built in 1872.", 1),
+])
+def test_line_ends_of_any_kind_and_a_byte_order_mark(tmp_path, raw, title, paragraphs):
+    p = tmp_path / "note.txt"
+    p.write_bytes(raw)
+    a = read_article(p, MB)
+    assert a.title == title
+    assert len(a.clean.text.split("\n\n")) == paragraphs
+    assert "\ufeff" not in a.clean.text
+    _check_map(a)

@@ -25,8 +25,10 @@ import re
 from rag.ingest.mapped import MappedBuilder, MappedText
 from rag.ingest.noise import is_noise_line
 
-_LINE = re.compile(r"[^\n]*(?:\n|$)")
-_WORD_RUN = re.compile(r"\S+")
+# A line ends at "\n", "\r\n" or a lone "\r" (old Mac files: their paragraphs ran together).
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+# A byte-order mark is no part of a word: it was the title's first character.
+_WORD_RUN = re.compile(r"[^\s\ufeff]+")
 _TABLE_ROW = re.compile(r"\s*\|.*\|\s*")
 # Characters that can end a paragraph; anything else means the sentence goes on.
 CLOSING = tuple(".!?:;\"'”’)]…—–")
@@ -36,7 +38,7 @@ def _lines(text: str) -> list[tuple[int, str]]:
     """(offset, line without its newline) for every line; form feeds count as line breaks."""
     out = []
     for m in _LINE.finditer(text):
-        line = m.group().rstrip("\n")
+        line = m.group().rstrip("\r\n")
         if not line and m.start() == len(text):
             break
         pos = m.start()
