@@ -22,12 +22,14 @@ from typing import Any, Callable, Iterable
 
 from rag.answer import compound
 from rag.answer.extractive import Answerer
+from rag.cite.verify import verify_citation
 from rag.conversation import check_history, read_turn, retrieval_query, standalone_question
 from rag.embed import Embedder, canonical_model_id
 from rag.errors import IndexNotFoundError, InputError, RagError
 from rag.indexer import IngestReport, Progress, ingest, remove_document
 from rag.ingest.files import require_articles
 from rag.ingest.pages import page_at
+from rag.ingest.reader import content_hash
 from rag.ingest.url import FetchLimits, check_url, fetch_page, is_url, restore
 from rag.inputs import check_text
 from rag.retrieve.hybrid import Retriever, check_k, check_mode
@@ -356,6 +358,28 @@ class Assistant:
             raise InputError("no language model is configured: set RAG_LLM_URL to an OpenAI-compatible server, "
                              "e.g. RAG_LLM_URL=http://127.0.0.1:8081/v1 after `make llm`")
         return self.generative
+
+    def changed_sources(self, citations: Iterable[Citation]) -> list[tuple[str, str]]:
+        """(doc id, source path) of each cited document whose file no longer holds what its
+        citations quote (edited or removed since it was indexed). The content hash decides
+        cheaply; where it differs (an edit, or a newer text version in the hash), the
+        citations themselves are checked against the file."""
+        citations = list(citations)
+        snap = self.snapshot
+        out = []
+        for doc_id in dict.fromkeys(c.doc_id for c in citations):
+            record = snap.documents.get(doc_id) if snap is not None else None
+            if record is None:
+                continue
+            path = Path(record.source)
+            try:
+                if content_hash(path, path.read_bytes()) == record.content_hash:
+                    continue
+            except (OSError, RagError):  # gone, or a sidecar that cannot be read: check the quotes
+                pass
+            if not all(verify_citation(c) for c in citations if c.doc_id == doc_id):
+                out.append((doc_id, record.source))
+        return out
 
     def check_ask(self, question: str, k: int | None = None, history: list[Any] | None = None,
                   mode: str | None = None, llm: bool = False) -> None:

@@ -127,10 +127,15 @@ def _ask(args: argparse.Namespace) -> int:
         streamed.append(piece)
         print(piece, end="", file=sys.stderr, flush=True)
 
-    answer = assistant_from_args(args).ask(args.text, k=args.k, mode=args.mode, llm=args.llm,
-                                           on_draft=on_draft if args.llm and sys.stderr.isatty() else None)
+    assistant = assistant_from_args(args)
+    answer = assistant.ask(args.text, k=args.k, mode=args.mode, llm=args.llm,
+                           on_draft=on_draft if args.llm and sys.stderr.isatty() else None)
     if streamed:
         print("\n", file=sys.stderr)
+    for doc_id, source in assistant.changed_sources(answer.citations):
+        # The quote is the indexed text; the file's offsets may now point elsewhere (found by review).
+        print(f"warning: {source} changed or was removed since it was indexed, so its citations' "
+              f"offsets may not match it; run `rag ingest` on it again ({doc_id})", file=sys.stderr)
     if args.json:
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return 0

@@ -99,6 +99,25 @@ def test_a_folder_without_articles_is_an_error_and_creates_no_index(cli_index, t
     assert json.loads(capsys.readouterr().out)["removed"] == ["note.md"]
 
 
+def test_ask_warns_when_a_cited_file_changed_since_it_was_indexed(tmp_path, capsys):
+    # Found by review: after an edit, `ask` printed offsets that no longer matched the file, silently.
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    note = corpus / "lighthouse.txt"
+    note.write_text("The harbour lighthouse was built in 1872.\n\nIt is 30 meters tall.\n", encoding="utf-8")
+    index = str(tmp_path / "i")
+    assert main(["ingest", str(corpus), "--index", index, "--quiet"]) == 0
+    assert main(["ask", "How tall is the lighthouse?", "--index", index]) == 0
+    assert "warning" not in capsys.readouterr().err
+    note.write_text("Back then the harbour lighthouse was built in 1872.\n\nIt is 30 meters tall.\n", encoding="utf-8")
+    assert main(["ask", "How tall is the lighthouse?", "--index", index]) == 0
+    assert f"warning: {note} changed or was removed since it was indexed" in capsys.readouterr().err
+    note.unlink()
+    assert main(["ask", "How tall is the lighthouse?", "--index", index, "--json"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["citations"] and "changed or was removed" in out.err
+
+
 def test_inputs_that_were_tracebacks_are_one_line_and_exit_2(cli_index, tmp_path, capsys, monkeypatch):
     """Found by review: each of these raised a Python exception instead of saying what is wrong."""
     import socket
