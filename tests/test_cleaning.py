@@ -195,3 +195,19 @@ def test_line_ends_of_any_kind_and_a_byte_order_mark(tmp_path, raw, title, parag
     assert len(a.clean.text.split("\n\n")) == paragraphs
     assert "\ufeff" not in a.clean.text
     _check_map(a)
+
+
+def test_a_code_fence_ends_a_paragraph_and_a_section_number_states_nothing(tmp_path):
+    from rag.text.sentences import is_heading, split_sentences
+
+    # Found by review: the fences were glued into the sentences around them, and a PDF's section
+    # number "1.2." was cited as a sentence.
+    p = tmp_path / "guide.md"
+    p.write_text("# Setup guide\n\nRun this command:\n```bash\npip install zorblat\n```\nIt installs version 2.\n\n"
+                 "1.2.\n\nThe bridge is 340 meters long.\n", encoding="utf-8")
+    a = read_article(p, MB)
+    sentences = [a.clean.text[s:e] for s, e in split_sentences(a.clean.text)]
+    assert sentences == ["Setup guide", "Run this command:", "pip install zorblat", "It installs version 2.", "1.2.",
+                         "The bridge is 340 meters long."]
+    assert is_heading("1.2.") and not is_heading("Height: 7,000 km")
+    _check_map(a)

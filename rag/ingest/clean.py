@@ -7,6 +7,7 @@ What it does:
   without closing punctuation, followed by one that starts in lower case, is one paragraph
   (unless the extractor marked where a paragraph must start: a Markdown or HTML heading);
 - strips stray leading/trailing spaces and collapses runs of blanks inside a line;
+- ends a paragraph at a Markdown code fence ("```bash"), as at a blank line;
 - keeps each row of a pipe table ("| Length | 2,140 km |", Markdown's and many text files')
   a paragraph of its own: rows end in no full stop, so a table ran into one sentence.
 What it does not do: fix hyphenation, spelling or encoding errors. Those would need guesses,
@@ -30,6 +31,9 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 # A byte-order mark is no part of a word: it was the title's first character.
 _WORD_RUN = re.compile(r"[^\s\ufeff]+")
 _TABLE_ROW = re.compile(r"\s*\|.*\|\s*")
+# A code fence ("```", "```bash", "~~~") ends a paragraph, as a blank line does: it was glued into
+# the sentences around it ("Run this command: ```bash pip install zorblat ``` Should it be cited?").
+_FENCE = re.compile(r"\s*(?:```|~~~)[\w+.-]*\s*")
 # Characters that can end a paragraph; anything else means the sentence goes on.
 CLOSING = tuple(".!?:;\"'”’)]…—–")
 
@@ -53,7 +57,7 @@ def clean_paragraphs(src: MappedText) -> MappedText:
     paragraphs: list[list[tuple[int, str]]] = []  # each: list of (offset in src, word)
     current: list[tuple[int, str]] = []
     for pos, line in _lines(src.text):
-        if not line.strip():
+        if not line.strip() or _FENCE.fullmatch(line):
             if current:
                 paragraphs.append(current)
                 current = []

@@ -101,8 +101,8 @@ def is_heading(sentence: str) -> bool:
     km"), which may be the one place a fact is; a list ("- Antony Blinken - Lloyd Austin",
     "Blinken, Austin"), which may be the answer to "Who attended?"; a sentence that ends in a
     colon, which leads into what follows ("The action and the reaction are simultaneous:"); and
-    a table row ("| Source | Parima mountains |"). A line with no letter or digit at all (a
-    table's "|---|---|") states nothing either."""
-    if not any(ch.isalnum() for ch in sentence):
+    a table row ("| Source | Parima mountains |"). A line with no letter at all (a table's
+    "|---|---|", a section number "1.2.") states nothing either."""
+    if not any(ch.isalpha() for ch in sentence):
         return True
     return len(sentence.split()) < 8 and not _NOT_A_HEADING.search(sentence)
