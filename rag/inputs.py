@@ -29,3 +29,9 @@ def check_text(text: str, name: str) -> str:
     if problem:
         raise InputError(f"{name} is not valid Unicode text ({problem}); send UTF-8 text")
     return text
+
+
+def size_text(n_bytes: float) -> str:
+    """A size for a message: "20.0 MB", or "1,234 bytes" below 0.1 MB (a limit of 0.0001 MB
+    said "over the 0.0 MB limit")."""
+    return f"{n_bytes / 1e6:.1f} MB" if n_bytes >= 100_000 else f"{int(n_bytes):,} bytes"

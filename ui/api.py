@@ -40,6 +40,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.assistant import Assistant
 from rag.errors import BackendError, CorruptIndexError, IndexMismatchError, IndexNotFoundError, RagError
+from rag.inputs import size_text
 from ui.openai_api import openai_router
 from ui.streaming import SSE_HEADERS, answer_events, sse_answer
 from ui.uploads import Inbox, Upload
@@ -85,6 +86,11 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None, **e
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors():
+        if err.get("type") == "json_invalid":  # loc is ("body", character offset): say so
+            at = err.get("loc", (None, None))[-1]
+            parts.append(f"the request body is not valid JSON ({err.get('ctx', {}).get('error', 'invalid')}"
+                         + (f" at character {at})" if isinstance(at, int) else ")"))
+            continue
         where = ".".join(str(p) for p in err.get("loc", ())[1:]) or "request body"
         parts.append(f"{where}: {err.get('msg', 'invalid')}")
     return "; ".join(parts) or "invalid request"
@@ -143,8 +149,8 @@ def api_router(assistant: Assistant, inbox: Inbox, credentials: Credentials | No
         for f in files:
             name = f.filename or ""
             if f.size is not None and f.size > inbox.max_bytes:  # do not read a huge file into memory
-                rejected.append(f"{name}: file is {f.size / 1e6:.1f} MB, over the "
-                                f"{inbox.max_bytes / 1e6:.1f} MB limit (RAG_MAX_FILE_MB)")
+                rejected.append(f"{name}: file is {size_text(f.size)}, over the "
+                                f"{size_text(inbox.max_bytes)} limit (RAG_MAX_FILE_MB)")
                 continue
             uploads.append(Upload(name, await f.read()))
         if rejected:

@@ -34,6 +34,7 @@ from rag.indexer import IngestReport
 from rag.ingest.files import file_name_problem
 from rag.ingest.reader import SUPPORTED_SUFFIXES, content_hash, read_article
 from rag.ingest.url import restore
+from rag.inputs import size_text
 
 Progress = Callable[[str, int, int], None]
 
@@ -82,8 +83,8 @@ class Inbox:
         except InputError as e:
             return str(e)
         if len(upload.data) > self.max_bytes:
-            return (f"{name}: file is {len(upload.data) / 1e6:.1f} MB, over the "
-                    f"{self.max_bytes / 1e6:.1f} MB limit (RAG_MAX_FILE_MB)")
+            return (f"{name}: file is {size_text(len(upload.data))}, over the "
+                    f"{size_text(self.max_bytes)} limit (RAG_MAX_FILE_MB)")
         # The reader works on paths: check a private temporary copy with the same name.
         with tempfile.TemporaryDirectory(prefix="rag-upload-") as tmp:
             path = Path(tmp) / name

@@ -16,6 +16,7 @@ from rag.errors import InputError
 from rag.ingest.formats import SUPPORTED_SUFFIXES, reader_for
 from rag.ingest.base import read_sidecar, sidecar_path
 from rag.ingest.mapped import MappedText
+from rag.inputs import size_text
 from rag.text import VERSION as TEXT_VERSION
 
 __all__ = ["Article", "SUPPORTED_SUFFIXES", "content_hash", "read_article", "read_bytes_checked"]
@@ -63,8 +64,8 @@ def read_bytes_checked(path: Path, max_bytes: int) -> bytes:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise InputError(f"{path}: file is {size / 1e6:.1f} MB, over the "
-                             f"{max_bytes / 1e6:.1f} MB limit (RAG_MAX_FILE_MB)")
+            raise InputError(f"{path}: file is {size_text(size)}, over the "
+                             f"{size_text(max_bytes)} limit (RAG_MAX_FILE_MB)")
         return path.read_bytes()
     except OSError as e:
         raise InputError(f"{path}: cannot read file: {e.strerror or e}") from None

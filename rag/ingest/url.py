@@ -49,6 +49,7 @@ from rag.ingest.base import Extracted, decode_utf8, read_sidecar
 from rag.ingest.clean import clean_paragraphs
 from rag.ingest.html import extract_html
 from rag.ingest.mapped import MappedBuilder, MappedText
+from rag.inputs import size_text
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 MIN_RUN_WORDS = 3
@@ -165,8 +166,8 @@ def _read(first: str, url: str, response, limits: FetchLimits, deadline: float) 
         raise InputError(f"{first}: content type {content_type!r} is not a web page ({' or '.join(HTML_TYPES)})")
     declared = headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > limits.max_bytes:
-        raise InputError(f"{first}: page is {int(declared) / 1e6:.1f} MB, over the "
-                         f"{limits.max_bytes / 1e6:.1f} MB limit (RAG_MAX_FILE_MB)")
+        raise InputError(f"{first}: page is {size_text(int(declared))}, over the "
+                         f"{size_text(limits.max_bytes)} limit (RAG_MAX_FILE_MB)")
     parts, size = [], 0
     try:
         while True:
@@ -177,7 +178,7 @@ def _read(first: str, url: str, response, limits: FetchLimits, deadline: float) 
                 break
             size += len(block)
             if size > limits.max_bytes:
-                raise InputError(f"{first}: page is over the {limits.max_bytes / 1e6:.1f} MB limit (RAG_MAX_FILE_MB)")
+                raise InputError(f"{first}: page is over the {size_text(limits.max_bytes)} limit (RAG_MAX_FILE_MB)")
             parts.append(block)
     except (TimeoutError, OSError, http.client.HTTPException) as e:  # IncompleteRead: broken chunking
         raise InputError(f"{first}: {_network_problem(e, limits)}") from None
