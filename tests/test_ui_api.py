@@ -119,7 +119,8 @@ def test_malformed_json_is_a_4xx_not_a_500(server):
     r = server.http.post("/api/ask", content=b"{not json", headers={"content-type": "application/json"})
     assert r.status_code == 422 and "error" in r.json()
     # It says what is wrong where (it said "1: JSON decode error": a character offset, unnamed).
-    assert r.json()["error"].startswith("the request body is not valid JSON (") and "at character 1)" in r.json()["error"]
+    error = r.json()["error"]
+    assert error.startswith("the request body is not valid JSON (") and "at character 1)" in error
 
 
 def test_bad_uploads_are_rejected_whole_and_the_index_is_unchanged(server):

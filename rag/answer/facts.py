@@ -148,10 +148,11 @@ def fact_problem(claim: str, cited: str, question: str = "", title: str = "") ->
     sentence saying what is missing:
     - numbers and dates by the cited sentences, a percentage by a percentage ("18%" is not the
       18 of "oxygen-18"), and a number by the words the cited sentences put before it when they
-      put those words before another one (`_rebound_number`). The title's or the question's count only inside
-      a name that the claim repeats ("Super Bowl 50", "Apollo 11"): the title "1973 oil crisis"
-      let "The US abandoned the Gold Exchange Standard in 1973" pass (it was 1971), and a
-      question's number is what a question near an article's topic changes ("Kenya's 2010 deal");
+      put those words before another one (`_rebound_number`). The title's or the question's
+      numbers count only inside a name that the claim repeats ("Super Bowl 50", "Apollo 11"):
+      the title "1973 oil crisis" let "The US abandoned the Gold Exchange Standard in 1973"
+      pass (it was 1971), and a question's number is what a question near an article's topic
+      changes ("Kenya's 2010 deal");
     - names by the cited sentences or the title ("Odinga got the top job in Kenya" from a
       sentence of the article "Kenya"), not by the question: "10,000 South Korean troops are in
       Russia", for "How many South Korean troops are in Russia?", cited to "10,000 North Korean
@@ -185,7 +186,6 @@ def fact_problem(claim: str, cited: str, question: str = "", title: str = "") ->
     if title and rests_on_title_alone(claim, cited, question, title):
         return "adds only words of the article's title, nothing the cited sentences say"
     return None
-
 
 
 _PERCENT = re.compile(r"(?<![\w.])(\d+(?:[,.]\d+)*)\s*(?:%|percent\b|per\s+cent\b)", re.IGNORECASE)
@@ -228,6 +228,7 @@ def _number_contexts(text: str, names_only: bool = False) -> list[tuple[tuple[st
             continue
         out.append(((before[-2].lower(), before[-1].lower()), _number_value(m.group(0).rstrip(".,"))))
     return out
+
 
 def rests_on_title_alone(claim: str, cited: str, question: str, title: str) -> bool:
     """True when every content word `claim` adds to the question is the title's and none is the
