@@ -178,36 +178,66 @@ def test_a_heading_is_never_joined_to_its_neighbours(tmp_path, name, raw):
     _check_map(a)
 
 
-@pytest.mark.parametrize("raw, title, paragraphs", [
+def _check_citations(path) -> list[str]:
+    """Every sentence of the file's chunks passes the citation checker; their texts."""
+    from rag.cite.verify import citation_problem
+    from rag.text.chunking import ChunkingConfig, chunk_article
+
+    a = read_article(path, MB)
+    sentences = [s for c in chunk_article(path.name, a.title, a.clean, ChunkingConfig()) for s in c.sentences]
+    for s in sentences:
+        assert citation_problem(a.raw, s.start, s.end, s.text) is None, s
+    return [s.text for s in sentences]
+
+
+@pytest.mark.parametrize("raw, title, sentences", [
     # Found by review: old Mac line ends ran every paragraph into the first (and the title).
     (b"The first line is here.\rThe second line goes on.\r\rNext para.\r",
-     "The first line is here. The second line goes on.", 2),
+     "The first line is here. The second line goes on.",
+     ["The first line is here.", "The second line goes on.", "Next para."]),
     (b"The first line is here.\r\nThe second line goes on.\r\n\r\nNext para.\r\n",
-     "The first line is here. The second line goes on.", 2),
-    # Found by review: a UTF-8 byte-order mark was the title's first character.
-    (b"\xef\xbb\xbfThe harbour lighthouse was built in 1872.\r\n", "The harbour lighthouse was built in 1872.", 1),
+     "The first line is here. The second line goes on.",
+     ["The first line is here.", "The second line goes on.", "Next para."]),
+    # A URL-only line between "\r" line ends is noise for the cleaner and the checker alike.
+    (b"The river is long and wide\rhttps://example.com/x\rand it flows to the sea every day.\r",
+     "The river is long and wide and it flows to the sea every day.",
+     ["The river is long and wide and it flows to the sea every day."]),
+    # Found by review: a UTF-8 byte-order mark was the title's first character. Only the file's
+    # first character is one: further in (files joined together) it is text, as the checker reads it.
+    (b"\xef\xbb\xbfThe harbour lighthouse was built in 1872.\r\n", "The harbour lighthouse was built in 1872.",
+     ["The harbour lighthouse was built in 1872."]),
+    ("Alpha beta gamma went home\n\ufeffdelta epsilon arrived later.\n".encode(),
+     "Alpha beta gamma went home \ufeffdelta epsilon arrived later.",
+     ["Alpha beta gamma went home \ufeffdelta epsilon arrived later."]),
 ])
-def test_line_ends_of_any_kind_and_a_byte_order_mark(tmp_path, raw, title, paragraphs):
+def test_line_ends_of_any_kind_and_a_byte_order_mark(tmp_path, raw, title, sentences):
     p = tmp_path / "note.txt"
     p.write_bytes(raw)
     a = read_article(p, MB)
     assert a.title == title
-    assert len(a.clean.text.split("\n\n")) == paragraphs
-    assert "\ufeff" not in a.clean.text
+    assert _check_citations(p) == sentences
     _check_map(a)
 
 
-def test_a_code_fence_ends_a_paragraph_and_a_section_number_states_nothing(tmp_path):
-    from rag.text.sentences import is_heading, split_sentences
-
-    # Found by review: the fences were glued into the sentences around them, and a PDF's section
-    # number "1.2." was cited as a sentence.
+@pytest.mark.parametrize("text", [
+    "# Setup guide\n\nRun this command:\n```bash\npip install zorblat\n```\nIt installs version 2.\n",
+    # Found by review: a paragraph that seems to go on was joined across the fence.
+    "# Setup guide\n\nRun this command\n```bash\npip install zorblat\n```\nit installs version 2.\n",
+    "# Setup guide\n\nRun this command\n\n~~~\npip install zorblat\n~~~\n\nit installs version 2.\n",
+])
+def test_a_code_fence_ends_a_paragraph(tmp_path, text):
+    # Found by review: the fences were glued into the sentences around them.
     p = tmp_path / "guide.md"
-    p.write_text("# Setup guide\n\nRun this command:\n```bash\npip install zorblat\n```\nIt installs version 2.\n\n"
-                 "1.2.\n\nThe bridge is 340 meters long.\n", encoding="utf-8")
-    a = read_article(p, MB)
-    sentences = [a.clean.text[s:e] for s, e in split_sentences(a.clean.text)]
-    assert sentences == ["Setup guide", "Run this command:", "pip install zorblat", "It installs version 2.", "1.2.",
-                         "The bridge is 340 meters long."]
-    assert is_heading("1.2.") and not is_heading("Height: 7,000 km")
-    _check_map(a)
+    p.write_text(text, encoding="utf-8")
+    sentences = _check_citations(p)
+    assert sentences[2] == "pip install zorblat" and len(sentences) == 4
+    assert not any("```" in s or "~~~" in s for s in sentences)
+
+
+def test_a_section_number_states_nothing_and_a_row_of_numbers_may():
+    from rag.text.sentences import is_heading
+
+    # Found by review: a PDF's section number "1.2." was cited as a sentence.
+    assert is_heading("1.2.") and is_heading("3") and is_heading("|---|---|")
+    # Found by the review of that change: a table row of numbers may be the one place a fact is.
+    assert not is_heading("| 1969 | 384,400 |") and not is_heading("Height: 7,000 km")

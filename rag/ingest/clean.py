@@ -28,11 +28,12 @@ from rag.ingest.noise import is_noise_line
 
 # A line ends at "\n", "\r\n" or a lone "\r" (old Mac files: their paragraphs ran together).
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
-# A byte-order mark is no part of a word: it was the title's first character.
-_WORD_RUN = re.compile(r"[^\s\ufeff]+")
+_WORD_RUN = re.compile(r"\S+")
+BOM = "\ufeff"
 _TABLE_ROW = re.compile(r"\s*\|.*\|\s*")
-# A code fence ("```", "```bash", "~~~") ends a paragraph, as a blank line does: it was glued into
-# the sentences around it ("Run this command: ```bash pip install zorblat ``` Should it be cited?").
+# A code fence ("```", "```bash", "~~~") ends a paragraph, and the next is never joined to it (as
+# two paragraphs are when the sentence seems to go on): the fence was glued into the sentences
+# around it ("Run this command: ```bash pip install zorblat ``` Should it be cited?").
 _FENCE = re.compile(r"\s*(?:```|~~~)[\w+.-]*\s*")
 # Characters that can end a paragraph; anything else means the sentence goes on.
 CLOSING = tuple(".!?:;\"'”’)]…—–")
@@ -56,16 +57,25 @@ def clean_paragraphs(src: MappedText) -> MappedText:
     """Clean `src` (already mapped to the raw file) into paragraphs of words."""
     paragraphs: list[list[tuple[int, str]]] = []  # each: list of (offset in src, word)
     current: list[tuple[int, str]] = []
+    after_fence: set[int] = set()  # paragraphs that a code fence separates from the one before
     for pos, line in _lines(src.text):
-        if not line.strip() or _FENCE.fullmatch(line):
+        fence = bool(_FENCE.fullmatch(line))
+        if not line.strip() or fence:
             if current:
                 paragraphs.append(current)
                 current = []
+            if fence:
+                after_fence.add(len(paragraphs))
             continue
         if is_noise_line(line):
             # Noise ends nothing by itself: the words around it may be one sentence.
             continue
         words = [(pos + m.start(), m.group()) for m in _WORD_RUN.finditer(line)]
+        if pos == 0 and words and words[0][1].startswith(BOM):
+            # A byte-order mark at the start of the file is no part of the first word (it was
+            # the title's first character). Elsewhere it is text, as the citation checker reads it.
+            words[0] = (1, words[0][1][1:])
+            words = [w for w in words if w[1]]
         if _TABLE_ROW.fullmatch(line):
             paragraphs.extend(p for p in (current, words) if p)
             current = []
@@ -75,8 +85,9 @@ def clean_paragraphs(src: MappedText) -> MappedText:
         paragraphs.append(current)
 
     merged: list[list[tuple[int, str]]] = []
-    for para in paragraphs:
-        if merged and _continues(merged[-1], para) and not _break_between(src.breaks, merged[-1], para):
+    for i, para in enumerate(paragraphs):
+        if (merged and i not in after_fence and _continues(merged[-1], para)
+                and not _break_between(src.breaks, merged[-1], para)):
             merged[-1].extend(para)
         else:
             merged.append(para)

@@ -33,6 +33,8 @@ HYPHENS = "-\u00ad\u2010"  # hyphen-minus, soft hyphen, hyphen
 _DIGITS = re.compile(r"\d+")
 _ROMAN = re.compile(r"(?<![a-z])[ivxlcdm]+(?![a-z])")
 _LINE = re.compile(r"[^\n\f]*")
+# The lines `body_lines` judges: a lone "\r" ends one too, as for the cleaner (rag/ingest/clean.py).
+_BODY_LINE = re.compile(r"[^\r\n\f]*")
 
 
 def page_at(raw: str, offset: int) -> int:
@@ -94,10 +96,10 @@ def body_lines(raw: str, start: int, end: int, paged: bool = True) -> list[str]:
     not the piece of it inside the span: "https://example.com/report." ending a sentence on a
     line that goes on is no URL-only line."""
     furniture = furniture_lines(raw) if paged else frozenset()
-    pos = max(raw.rfind("\n", 0, start), raw.rfind(PAGE_BREAK, 0, start)) + 1  # start of the first line
+    pos = max(raw.rfind(c, 0, start) for c in ("\n", "\r", PAGE_BREAK)) + 1  # start of the first line
     out = []
     while pos < end:
-        line_end = _LINE.match(raw, pos).end()
+        line_end = _BODY_LINE.match(raw, pos).end()
         if pos not in furniture and not is_noise_line(raw[pos:line_end]):
             out.append(raw[max(pos, start):min(line_end, end)])
         pos = line_end + 1

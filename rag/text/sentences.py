@@ -93,6 +93,9 @@ def _add(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
 _NOT_A_HEADING = re.compile(r"[.!?…,;\d]|^\s*[-*•–·+|]|:\s*$")
 
 
+_SECTION_NUMBER = re.compile(r"\d+(?:\.\d+)*\.?")
+
+
 def is_heading(sentence: str) -> bool:
     """True for a heading such as "Ukraine outrage" or "Advance on missile technology": fewer
     than 8 words with no sentence-final punctuation, comma or number, not a list. It names a
@@ -101,8 +104,9 @@ def is_heading(sentence: str) -> bool:
     km"), which may be the one place a fact is; a list ("- Antony Blinken - Lloyd Austin",
     "Blinken, Austin"), which may be the answer to "Who attended?"; a sentence that ends in a
     colon, which leads into what follows ("The action and the reaction are simultaneous:"); and
-    a table row ("| Source | Parima mountains |"). A line with no letter at all (a table's
-    "|---|---|", a section number "1.2.") states nothing either."""
-    if not any(ch.isalpha() for ch in sentence):
+    a table row ("| Source | Parima mountains |", "| 1969 | 384,400 |"). A line with no letter
+    or digit at all (a table's "|---|---|") states nothing either, nor does a section number
+    ("1.2.", cited as a sentence of a PDF before)."""
+    if not any(ch.isalnum() for ch in sentence) or _SECTION_NUMBER.fullmatch(sentence.strip()):
         return True
     return len(sentence.split()) < 8 and not _NOT_A_HEADING.search(sentence)
