@@ -22,12 +22,13 @@ from typing import Any, Callable, Iterable
 
 from rag.answer import compound
 from rag.answer.extractive import Answerer
-from rag.cite.verify import verify_citation
+from rag.cite.verify import citation_problem_for
 from rag.conversation import check_history, read_turn, retrieval_query, standalone_question
 from rag.embed import Embedder, canonical_model_id
 from rag.errors import IndexNotFoundError, InputError, RagError
 from rag.indexer import IngestReport, Progress, ingest, remove_document
 from rag.ingest.files import require_articles
+from rag.ingest.formats import raw_source
 from rag.ingest.pages import page_at
 from rag.ingest.reader import content_hash
 from rag.ingest.url import FetchLimits, check_url, fetch_page, is_url, restore
@@ -377,7 +378,11 @@ class Assistant:
                     continue
             except (OSError, RagError):  # gone, or a sidecar that cannot be read: check the quotes
                 pass
-            if not all(verify_citation(c) for c in citations if c.doc_id == doc_id):
+            try:
+                raw = raw_source(path)  # once per document: a PDF is extracted again
+            except (OSError, RagError):
+                raw = None
+            if raw is None or any(citation_problem_for(c, raw) for c in citations if c.doc_id == doc_id):
                 out.append((doc_id, record.source))
         return out
 

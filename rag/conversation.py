@@ -51,7 +51,8 @@ def check_history(history: Any) -> list[Any]:
         if isinstance(turn, dict):
             role, content = turn.get("role", "user"), turn.get("content")
             # A turn whose role or text is not text was dropped without a word (found by review).
-            if not isinstance(role, str) or not isinstance(content, str):
+            # An answer may have no text (OpenAI's tool calls send null): it is not read anyway.
+            if not isinstance(role, str) or not (isinstance(content, str) or (role != "user" and content is None)):
                 raise InputError(f"history turn {i} must be {{\"role\": \"user\" or \"assistant\", "
                                  f"\"content\": text}}, got {_shape(turn)}")
             texts = [content] if role == "user" else []

@@ -118,17 +118,18 @@ class Inbox:
         if (rejected and all_or_nothing) or not good:
             return None, rejected
         with self._lock:
-            finals = [self.folder / name for name in good]
-            previous = {p: (p.read_bytes() if p.is_file() else None) for p in finals}
-            paths = [self._save(u) for u in good.values()]
-            if on_progress:
-                on_progress("indexing", 0, len(paths))
+            paths = [self.folder / name for name in good]
+            previous = {p: (p.read_bytes() if p.is_file() else None) for p in paths}
             try:
+                for u in good.values():
+                    self._save(u)
+                if on_progress:
+                    on_progress("indexing", 0, len(paths))
                 report = self.assistant.ingest(paths, on_progress=on_progress)
             finally:
                 # An uploaded copy is the file its document's citations point into: keep a new one
-                # only where the index now holds its bytes; otherwise (ingest failed, or the file
-                # was skipped) put the old bytes back, so the index's citations still check.
+                # only where the index now holds its bytes; otherwise (a save or the ingest failed,
+                # or the file was skipped) put the old bytes back, so the index's citations check.
                 held = self._held(paths)
                 restore({p: old for p, old in previous.items() if p not in held})
         return report, rejected
@@ -142,8 +143,14 @@ class Inbox:
         if snap is None:
             return set()
         hashes = {Path(d.source).resolve(): d.content_hash for d in snap.documents.values()}
-        return {p for p in paths
-                if p.is_file() and hashes.get(p.resolve()) == content_hash(p, p.read_bytes())}
+        held = set()
+        for p in paths:
+            try:
+                if p.is_file() and hashes.get(p.resolve()) == content_hash(p, p.read_bytes()):
+                    held.add(p)
+            except (OSError, RagError):  # unreadable now: not held, so the old copy goes back
+                pass
+        return held
 
     def _save(self, upload: Upload) -> Path:
         """Write atomically: a reader of an older copy never sees half a file."""
