@@ -107,12 +107,15 @@ def _ingest(args: argparse.Namespace) -> int:
         print(f"skipped: {message}", file=sys.stderr)
     for message in report.warnings:
         print(f"warning: {message}", file=sys.stderr)
+    # Every file skipped and nothing indexed is a failure; a few bad files among good ones are not.
+    failed = bool(report.skipped) and not (report.added or report.updated or report.unchanged)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
+    elif failed:  # no "-> INDEX": nothing was written there
+        print(f"{report.summary()}; nothing was indexed")
     else:
         print(f"{report.summary()} -> {assistant.folder.path}")
-    # Every file skipped and nothing indexed is a failure; a few bad files among good ones are not.
-    return 2 if report.skipped and not (report.added or report.updated or report.unchanged) else 0
+    return 2 if failed else 0
 
 
 def _ask(args: argparse.Namespace) -> int:

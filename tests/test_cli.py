@@ -89,6 +89,11 @@ def test_a_folder_without_articles_is_an_error_and_creates_no_index(cli_index, t
         err = capsys.readouterr().err
         assert "no article files here" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "i").exists()
+    # A file that is skipped: exit 2, and the summary does not point at an index as if one was made.
+    (other / "empty.txt").write_text("", encoding="utf-8")
+    assert main(["ingest", str(other / "empty.txt"), "--index", str(tmp_path / "i"), "--quiet"]) == 2
+    out = capsys.readouterr()
+    assert "nothing was indexed" in out.out and "->" not in out.out and "empty file" in out.err
     # With an index whose files were all deleted, --prune still empties it.
     doc = empty / "note.md"
     doc.write_text("Quell ferry\n\nThe ferry carries 90 passengers.\n", encoding="utf-8")
