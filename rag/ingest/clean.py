@@ -71,7 +71,7 @@ def clean_paragraphs(src: MappedText) -> MappedText:
             # Noise ends nothing by itself: the words around it may be one sentence.
             continue
         words = [(pos + m.start(), m.group()) for m in _WORD_RUN.finditer(line)]
-        if pos == 0 and words and words[0][1].startswith(BOM):
+        if words and words[0][0] == 0 and words[0][1].startswith(BOM):
             # A byte-order mark at the start of the file is no part of the first word (it was
             # the title's first character). Elsewhere it is text, as the citation checker reads it.
             words[0] = (1, words[0][1][1:])
