@@ -38,3 +38,17 @@ def test_a_failed_re_upload_puts_the_old_copy_back(tmp_path, embedder):
     assert report.updated == ["bridge.txt"]
     assert (index / "uploads" / "bridge.txt").read_text() == edited
     assert_citations_verified(inbox.assistant.ask(QUESTION))
+
+
+def test_a_save_that_fails_part_way_puts_every_old_copy_back(tmp_path, embedder):
+    # Found by the review of the fix above: the saves ran before the try that restores.
+    index = tmp_path / "index"
+    inbox = Inbox(make_assistant(index, embedder))
+    inbox.ingest([Upload("bridge.txt", BRIDGE.encode())])
+    (index / "uploads" / "ferry.txt").mkdir()  # the second save cannot replace a folder: a real OSError
+    with pytest.raises(IsADirectoryError, match="ferry.txt"):
+        inbox.ingest([Upload("bridge.txt", ("Editor's note.\n\n" + BRIDGE).encode()),
+                      Upload("ferry.txt", b"Quell ferry\n\nThe ferry carries 90 passengers.\n")])
+    assert (index / "uploads" / "bridge.txt").read_text() == BRIDGE
+    assert (index / "uploads" / "ferry.txt").is_dir()  # not ours: left as it was
+    assert_citations_verified(inbox.assistant.ask(QUESTION))

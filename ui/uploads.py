@@ -119,7 +119,10 @@ class Inbox:
             return None, rejected
         with self._lock:
             paths = [self.folder / name for name in good]
-            previous = {p: (p.read_bytes() if p.is_file() else None) for p in paths}
+            # What each path held: bytes, or None for nothing (not a folder in the way, say,
+            # which no save replaces and no restore may remove).
+            previous = {p: (p.read_bytes() if p.is_file() else None)
+                        for p in paths if p.is_file() or not p.exists()}
             try:
                 for u in good.values():
                     self._save(u)
