@@ -117,6 +117,21 @@ def test_corrupt_and_missing_index(corpus, tmp_path, embedder):
         make_assistant(tmp_path / "idx", embedder).ask("river?")
 
 
+@pytest.mark.parametrize("name", ["vectors.npy", "sentence_vectors.npy"])
+def test_vectors_overwritten_with_other_bytes_of_the_same_size_are_a_clear_error(corpus, tmp_path, embedder, name):
+    # Found by review: every shape check passed, and answers came out silently wrong.
+    import numpy as np
+
+    make_assistant(tmp_path / "idx", embedder).ingest([corpus])
+    path = IndexFolder(tmp_path / "idx").current_version() / name
+    header = len(path.read_bytes()) - np.load(path).nbytes
+    data = bytearray(path.read_bytes())
+    data[header:] = np.random.default_rng(0).bytes(len(data) - header)
+    path.write_bytes(bytes(data))
+    with pytest.raises(CorruptIndexError, match=f"{name} is damaged .*rebuild"):
+        make_assistant(tmp_path / "idx", embedder).ask("river?")
+
+
 def test_bad_files_are_skipped_and_counted(tmp_path, embedder):
     d = tmp_path / "mixed"
     d.mkdir()

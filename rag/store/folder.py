@@ -145,6 +145,11 @@ class IndexFolder:
         if sentence_vectors.shape != (n_sentences, dim):
             raise CorruptIndexError(f"{version}: {n_sentences} sentences but sentence_vectors "
                                     f"{sentence_vectors.shape}; rebuild with `rag ingest --rebuild PATH`")
+        for name, rows in (("vectors.npy", vectors), ("sentence_vectors.npy", sentence_vectors)):
+            problem = _unit_rows_problem(rows)
+            if problem:
+                raise CorruptIndexError(f"{version}: {name} is damaged ({problem}); "
+                                        "rebuild with `rag ingest --rebuild PATH`")
         if sentence_terms is not None and len(sentence_terms) != n_sentences:
             raise CorruptIndexError(f"{version}: sentence terms do not match the index's {n_sentences} sentences "
                                     f"({len(sentence_terms)}); rebuild with `rag ingest --rebuild PATH`")
@@ -213,6 +218,22 @@ class IndexFolder:
         handle = open(self.path / ".lock", "w")
         fcntl.flock(handle, fcntl.LOCK_EX)
         return handle
+
+
+def _unit_rows_problem(rows: np.ndarray, sample: int = 64) -> str | None:
+    """None when up to `sample` rows spread over `rows` are unit vectors, as every embedder here
+    writes them; else what is wrong. A file overwritten with other bytes of the same size passes
+    every shape check, and its answers came out silently wrong (found by review); this reads a
+    few rows of a memory map, not the file."""
+    if len(rows) == 0:
+        return None
+    picked = np.unique(np.linspace(0, len(rows) - 1, min(sample, len(rows))).astype(np.int64))
+    with np.errstate(over="ignore", invalid="ignore"):  # garbage overflows: that is the finding
+        norms = np.linalg.norm(np.asarray(rows[picked], dtype=np.float32), axis=1)
+    bad = np.flatnonzero(~np.isfinite(norms) | (np.abs(norms - 1.0) > 0.05))
+    if len(bad):
+        return f"row {int(picked[bad[0]])} has length {float(norms[bad[0]]):.3g}, not 1"
+    return None
 
 
 # Version folders that Snapshots loaded in this process read from, with how many are alive.
