@@ -373,11 +373,8 @@ class Assistant:
             if record is None:
                 continue
             path = Path(record.source)
-            try:
-                if content_hash(path, path.read_bytes()) == record.content_hash:
-                    continue
-            except (OSError, RagError):  # gone, or a sidecar that cannot be read: check the quotes
-                pass
+            if holds_file(snap, path):
+                continue
             try:
                 raw = raw_source(path)  # once per document: a PDF is extracted again
             except (OSError, RagError):
@@ -422,17 +419,25 @@ class Assistant:
         return replace(answer, timings_ms=timings, citations=with_pages(snap, answer.citations), asked=query.asked)
 
 
-def _holds_page(snap: Snapshot | None, stored: Path) -> bool:
-    """True when `snap` holds the fetched page whose stored file (its .html or its sidecar) is
-    `stored`, with the text that file has now."""
-    page = stored if stored.suffix == ".html" else stored.with_name(stored.name.removesuffix(".meta.json") + ".html")
-    if snap is None or not page.is_file():
+def holds_file(snap: Snapshot | None, path: Path) -> bool:
+    """True when `snap` holds the file at `path` as it is now: a document of that source whose
+    content hash (bytes, sidecar, text version: rag/ingest/reader.py) is the file's. What a
+    file's citations point into must be what the index holds; a writer that replaced such a
+    file asks this before keeping the new bytes."""
+    if snap is None or not path.is_file():
         return False
-    where = page.resolve()
-    for doc in snap.documents.values():
-        if Path(doc.source).resolve() == where:
-            return snap.raw_texts.get(doc.id) == page.read_bytes().decode("utf-8", "replace")
-    return False
+    try:
+        now = content_hash(path, path.read_bytes())
+    except (OSError, RagError):  # unreadable now: not what the index holds
+        return False
+    where = path.resolve()
+    return any(d.content_hash == now and Path(d.source).resolve() == where for d in snap.documents.values())
+
+
+def _holds_page(snap: Snapshot | None, stored: Path) -> bool:
+    """`holds_file` for the fetched page whose stored file (its .html or its sidecar) is `stored`."""
+    page = stored if stored.suffix == ".html" else stored.with_name(stored.name.removesuffix(".meta.json") + ".html")
+    return holds_file(snap, page)
 
 
 def with_pages(snap: Snapshot, citations: tuple[Citation, ...]) -> tuple[Citation, ...]:

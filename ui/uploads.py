@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from rag.assistant import Assistant
+from rag.assistant import Assistant, holds_file
 from rag.errors import InputError, RagError
 from rag.indexer import IngestReport
 from rag.ingest.files import file_name_problem
-from rag.ingest.reader import SUPPORTED_SUFFIXES, content_hash, read_article
+from rag.ingest.reader import SUPPORTED_SUFFIXES, read_article
 from rag.ingest.url import restore
 from rag.inputs import size_text
 
@@ -138,22 +138,12 @@ class Inbox:
         return report, rejected
 
     def _held(self, paths: list[Path]) -> set[Path]:
-        """The paths whose current bytes the live index holds (by content hash)."""
+        """The paths whose current bytes the live index holds (`rag.assistant.holds_file`)."""
         try:
             snap = self.assistant.snapshot
         except RagError:  # no readable index: it holds none of them
             return set()
-        if snap is None:
-            return set()
-        hashes = {Path(d.source).resolve(): d.content_hash for d in snap.documents.values()}
-        held = set()
-        for p in paths:
-            try:
-                if p.is_file() and hashes.get(p.resolve()) == content_hash(p, p.read_bytes()):
-                    held.add(p)
-            except (OSError, RagError):  # unreadable now: not held, so the old copy goes back
-                pass
-        return held
+        return {p for p in paths if holds_file(snap, p)}
 
     def _save(self, upload: Upload) -> Path:
         """Write atomically: a reader of an older copy never sees half a file."""
