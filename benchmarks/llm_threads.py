@@ -36,7 +36,6 @@ from common import percentile, seed_questions, spin_forever, stamp, table  # noq
 SETTINGS = ((1, 1, True), (1, 2, True), (2, 2, True), (1, 2, False), (2, 2, False))
 
 
-
 def parse_settings(text: str) -> tuple[tuple[int, int, bool], ...]:
     """'1/2/repack,1/2/plain' -> ((1, 2, True), (1, 2, False)); a mistyped setting exits with a
     message instead of silently meaning "plain"."""
@@ -47,6 +46,7 @@ def parse_settings(text: str) -> tuple[tuple[int, int, bool], ...]:
             raise SystemExit(f"--settings: {item!r} is not THREADS/PROMPT_THREADS/repack|plain, e.g. 1/2/plain")
         settings.append((int(m[1]), int(m[2]), m[3] == "repack"))
     return tuple(settings)
+
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

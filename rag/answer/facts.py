@@ -226,9 +226,9 @@ def _rebound_number(claim: str, cited: str) -> str | None:
     2015 and 12 million in 2016" gives 12 to no other name, so "Apple sold 12 million in 2016"
     passes."""
     said: dict[tuple[str, str], set[str]] = {}
-    for context, value in _number_contexts(cited, names_only=True):
+    for context, value in _name_number_contexts(cited):
         said.setdefault(context, set()).add(value)
-    for context, value in _number_contexts(claim, names_only=True):
+    for context, value in _name_number_contexts(claim):
         others = said.get(context, set())
         elsewhere = [c for c, values in said.items() if c != context and value in values]
         if others and value not in others and elsewhere:
@@ -237,16 +237,16 @@ def _rebound_number(claim: str, cited: str) -> str | None:
     return None
 
 
-def _number_contexts(text: str, names_only: bool = False) -> list[tuple[tuple[str, str], str]]:
-    """((the two words before it, lower-cased), value) of each number written in digits; with
-    `names_only`, of those whose first word is a capitalised content word."""
+def _name_number_contexts(text: str) -> list[tuple[tuple[str, str], str]]:
+    """((the two words right before it, lower-cased), value) of each number written in digits
+    whose first of those words is a capitalised content word (a name: "Newton was 26")."""
     out = []
     for m in _DIGITS.finditer(text):
-        before = re.findall(r"[^\W\d_][\w'’-]*", text[max(0, m.start() - 60) : m.start()])
-        gap = text[: m.start()].rstrip()
-        if len(before) < 2 or not gap.endswith(before[-1]):  # the word right before it, no comma between
+        window = text[max(0, m.start() - 60) : m.start()]
+        before = re.findall(r"[^\W\d_][\w'’-]*", window)
+        if len(before) < 2 or not window.rstrip().endswith(before[-1]):  # no comma between word and number
             continue
-        if names_only and not (before[-2][0].isupper() and terms(before[-2])):
+        if not (before[-2][0].isupper() and terms(before[-2])):
             continue
         out.append(((before[-2].lower(), before[-1].lower()), _number_value(m.group(0).rstrip(".,"))))
     return out
